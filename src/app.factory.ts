@@ -1,0 +1,93 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
+import type { Type } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { AppModule } from './app.module.js';
+import type { ResolvedConfig } from './config/config.js';
+import { createDataSource, migrate } from './shared/database/database.js';
+import { installJsonParser } from './shared/http/json-parser.js';
+import { Metrics } from './shared/observability/metrics.js';
+
+export interface RunningApp {
+  app: NestFastifyApplication;
+  dataSource: DataSource;
+  metrics: Metrics;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the whole service for a database URL: DataSource, migrations, Nest on Fastify,
+ * HTTP plumbing and OpenAPI. Used by main.ts and by every end-to-end test, so tests run
+ * exactly what users run.
+ */
+export async function createApp(config: ResolvedConfig, opts: { extraModules?: Type[] } = {}): Promise<RunningApp> {
+  const dataSource = createDataSource(config.databaseUrl!, config.dbPoolSize);
+  await dataSource.initialize();
+  try {
+    await migrate(dataSource);
+  } catch (e) {
+    await dataSource.destroy();
+    throw e;
+  }
+  const metrics = new Metrics(config.nodeEnv !== 'test');
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.bodyLimitBytes,
+    logger: { level: config.logLevel },
+    requestIdHeader: 'x-request-id',
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+    },
+    disableRequestLogging: config.nodeEnv === 'test',
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, dataSource, metrics, extraModules: opts.extraModules }), adapter, {
+    logger: config.logLevel === 'silent' ? false : ['error', 'warn', 'log'],
+    bufferLogs: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  installJsonParser(fastify, config.jsonMaxDepth);
+  fastify.addHook('onRequest', async (req, reply) => {
+    (req as unknown as { startedAt: bigint }).startedAt = process.hrtime.bigint();
+    void reply.header('x-request-id', req.id);
+  });
+  fastify.addHook('onResponse', async (req, reply) => {
+    const started = (req as unknown as { startedAt?: bigint }).startedAt;
+    const route = req.routeOptions?.url ?? 'unmatched';
+    const labels = { method: req.method, route, status: String(reply.statusCode) };
+    metrics.httpRequests.inc(labels);
+    if (started) metrics.httpDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+  });
+  app.enableShutdownHooks();
+  if (config.corsOrigins.length > 0) app.enableCors({ origin: config.corsOrigins, exposedHeaders: ['ETag', 'Location', 'X-Event-Position', 'Idempotency-Replayed', 'Retry-After'] });
+
+  const doc = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Vägen API')
+      .setDescription(
+        'Event-sourced case follow-up for "Vägen till hållbar egen försörjning". ' +
+          'Errors are RFC 9457 problem+json. POST accepts Idempotency-Key; case commands accept If-Match; ' +
+          'commands return X-Event-Position and reads accept minPosition. See README for the full contract.',
+      )
+      .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, doc, { jsonDocumentUrl: 'api/docs-json' });
+  await app.init();
+  let closed = false;
+  return {
+    app,
+    dataSource,
+    metrics,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      if (dataSource.isInitialized) await dataSource.destroy();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { createHash } from 'node:crypto';
+import type { Pool } from 'pg';
+
+export type Claim =
+  | { kind: 'claimed' }
+  | { kind: 'in_flight' }
+  | { kind: 'mismatch' }
+  | { kind: 'replay'; status: number; headers: Record<string, string>; body: string };
+
+/** A claim left running longer than this is taken to be from a crashed request and taken over. */
+const ABANDONED_AFTER_SECONDS = 120;
+
+/** Idempotency records in PostgreSQL (table idempotency_keys), keyed by (user, key). */
+export class IdempotencyStore {
+  constructor(private readonly pool: Pool) {}
+
+  static hash(method: string, path: string, body: unknown): string {
+    return createHash('sha256').update(`${method} ${path}\n${canonicalJson(body)}`).digest('hex');
+  }
+
+  async claim(userId: string, key: string, method: string, path: string, requestHash: string): Promise<Claim> {
+    const inserted = await this.pool.query(
+      `INSERT INTO idempotency_keys (user_id, key, method, path, request_hash)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (user_id, key) DO UPDATE
+         SET created_at = now(), method = EXCLUDED.method, path = EXCLUDED.path, request_hash = EXCLUDED.request_hash
+         WHERE idempotency_keys.completed_at IS NULL
+           AND idempotency_keys.created_at < now() - make_interval(secs => $6)
+       RETURNING 1`,
+      [userId, key, method, path, requestHash, ABANDONED_AFTER_SECONDS],
+    );
+    if (inserted.rowCount === 1) return { kind: 'claimed' };
+    const { rows } = await this.pool.query(
+      `SELECT request_hash, completed_at, status_code, response_headers, response_body
+         FROM idempotency_keys WHERE user_id = $1 AND key = $2`,
+      [userId, key],
+    );
+    const row = rows[0];
+    if (!row) return this.claim(userId, key, method, path, requestHash); // released meanwhile
+    if (row.request_hash !== requestHash) return { kind: 'mismatch' };
+    if (row.completed_at === null) return { kind: 'in_flight' };
+    return { kind: 'replay', status: row.status_code, headers: row.response_headers ?? {}, body: row.response_body ?? '' };
+  }
+
+  async complete(userId: string, key: string, status: number, headers: Record<string, string>, body: string): Promise<void> {
+    await this.pool.query(
+      `UPDATE idempotency_keys SET completed_at = now(), status_code = $3, response_headers = $4, response_body = $5
+        WHERE user_id = $1 AND key = $2`,
+      [userId, key, status, JSON.stringify(headers), body],
+    );
+  }
+
+  /** A rejected request keeps no record, so the same key can be used again with a fixed body. */
+  async release(userId: string, key: string): Promise<void> {
+    await this.pool.query('DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND completed_at IS NULL', [userId, key]);
+  }
+
+  async purgeOlderThan(hours: number): Promise<number> {
+    const r = await this.pool.query('DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)', [hours]);
+    return r.rowCount ?? 0;
+  }
+}
+
+/** JSON with object keys sorted, so that `{a,b}` and `{b,a}` are the same body. */
+export function canonicalJson(value: unknown): string {
+  if (value === undefined) return '';
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}

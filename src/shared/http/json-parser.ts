@@ -1,0 +1,33 @@
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * JSON bodies are parsed here instead of by Fastify's default parser so that nesting depth is
+ * bounded (a deeply nested body is a cheap way to burn CPU in validation) and prototype keys
+ * are refused. Errors carry statusCode 400, which the problem filter turns into problem+json.
+ */
+export function installJsonParser(fastify: FastifyInstance, maxDepth: number): void {
+  fastify.removeContentTypeParser(['application/json']);
+  fastify.addContentTypeParser(/^application\/([\w.+-]+\+)?json$/, { parseAs: 'string' }, (_req, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      const value: unknown = JSON.parse(text, (key, v: unknown) => {
+        if (key === '__proto__' || key === 'constructor') throw new SyntaxError('forbidden key');
+        return v;
+      });
+      if (depth(value) > maxDepth) {
+        return done(Object.assign(new Error(`JSON nested deeper than ${maxDepth}`), { statusCode: 400, code: 'VAGEN_JSON_TOO_DEEP' }), undefined);
+      }
+      done(null, value);
+    } catch {
+      done(Object.assign(new Error('malformed JSON'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }), undefined);
+    }
+  });
+}
+
+function depth(v: unknown): number {
+  if (v === null || typeof v !== 'object') return 0;
+  let max = 0;
+  for (const child of Object.values(v as object)) max = Math.max(max, depth(child));
+  return max + 1;
+}

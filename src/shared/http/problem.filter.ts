@@ -1,0 +1,69 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PROBLEM_BASE, Problem, ProblemBody, titleFor, toProblemBody } from './problem.js';
+
+/**
+ * Every failure leaves the service as `application/problem+json` (RFC 9457). Unknown errors
+ * become a bare 500: the message and stack go to the log, never to the client.
+ */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const reply = ctx.getResponse<FastifyReply>();
+    const request = ctx.getRequest<FastifyRequest>();
+    const instance = request.url?.split('?')[0] ?? '/';
+    const { body, headers } = toProblem(exception, instance);
+    if (body.status >= 500) {
+      this.logger.error({ err: exception, reqId: request.id, url: request.url }, 'request failed');
+    }
+    for (const [k, v] of Object.entries(headers)) void reply.header(k, v);
+    void reply.status(body.status).header('content-type', 'application/problem+json; charset=utf-8').send(JSON.stringify(body));
+  }
+}
+
+export function toProblem(exception: unknown, instance: string): { body: ProblemBody; headers: Record<string, string> } {
+  if (exception instanceof Problem) {
+    return { body: toProblemBody(exception, instance), headers: exception.extra.headers ?? {} };
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const response = exception.getResponse();
+    const detail =
+      typeof response === 'string'
+        ? response
+        : Array.isArray((response as { message?: unknown }).message)
+          ? ((response as { message: string[] }).message).join('; ')
+          : String((response as { message?: unknown }).message ?? exception.message);
+    return {
+      body: { type: PROBLEM_BASE + slugFor(status), title: titleFor(status), status, detail: status >= 500 ? 'An unexpected error occurred.' : detail, instance },
+      headers: {},
+    };
+  }
+  // Errors raised by Fastify itself (body too large, malformed JSON, unsupported media type) carry statusCode.
+  const fe = exception as { statusCode?: unknown; code?: unknown; message?: unknown };
+  if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    const status = fe.statusCode;
+    const detail =
+      fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? 'The request body is larger than the server accepts.'
+        : fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+          ? 'Unsupported content type; send application/json.'
+          : fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+            ? 'The JSON body is empty.'
+            : status === 400
+              ? 'The request body is not valid JSON.'
+              : titleFor(status);
+    return { body: { type: PROBLEM_BASE + slugFor(status), title: titleFor(status), status, detail, instance }, headers: {} };
+  }
+  return {
+    body: { type: PROBLEM_BASE + 'internal-error', title: titleFor(500), status: 500, detail: 'An unexpected error occurred.', instance },
+    headers: {},
+  };
+}
+
+function slugFor(status: number): string {
+  return titleFor(status).toLowerCase().replace(/[^a-z]+/g, '-');
+}
