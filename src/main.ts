@@ -36,11 +36,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
   if (!config.databaseUrl) {
-    const verbose = process.env.EMBEDDED_PG_LOG === 'true';
     embedded = await startEmbeddedPostgres({
       dir: path.join(config.dataDir, 'pg'),
       preferredPort: config.embeddedPgPort,
-      log: verbose ? (m) => console.log(`[postgres] ${m}`) : undefined,
+      log: config.embeddedPgLog ? (m) => console.log(`[postgres] ${m}`) : undefined,
     });
     config = { ...config, databaseUrl: embedded.url };
     console.log(`Embedded PostgreSQL on port ${embedded.port} (data in ${path.join(config.dataDir, 'pg')})`);

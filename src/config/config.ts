@@ -14,6 +14,8 @@ export interface AppConfig {
   databaseUrl: string | undefined;
   dataDir: string;
   embeddedPgPort: number;
+  /** Print the embedded PostgreSQL server's own log lines. */
+  embeddedPgLog: boolean;
   dbPoolSize: number;
   auth: {
     jwtSecret: string | undefined;
@@ -145,6 +147,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir: path.resolve(r.string('VAGEN_DATA_DIR', '.vagen-data')!),
     embeddedPgPort: r.int('EMBEDDED_PG_PORT', 54329, 1024, 65535),
+    embeddedPgLog: r.bool('EMBEDDED_PG_LOG', false),
     dbPoolSize: r.int('DB_POOL_SIZE', 20, 2, 500),
     auth: {
       jwtSecret,
