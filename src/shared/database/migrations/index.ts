@@ -1,5 +1,6 @@
 import type { MigrationInterface } from 'typeorm';
 import { Foundation1764000000000 } from './1764000000000-foundation.js';
+import { Privacy1764000300000 } from './1764000300000-privacy.js';
 
 /** Every migration, in order. Append new ones at the end; never edit one that has shipped. */
-export const migrations: (new () => MigrationInterface)[] = [Foundation1764000000000];
+export const migrations: (new () => MigrationInterface)[] = [Foundation1764000000000, Privacy1764000300000];
