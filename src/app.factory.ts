@@ -4,11 +4,13 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { Type } from '@nestjs/common';
+import type { DestinationStream } from 'pino';
 import type { DataSource } from 'typeorm';
 import { AppModule } from './app.module.js';
 import type { ResolvedConfig } from './config/config.js';
 import { createDataSource, migrate } from './shared/database/database.js';
 import { installJsonParser } from './shared/http/json-parser.js';
+import { createLogger, NestPinoLogger } from './shared/observability/logger.js';
 import { Metrics } from './shared/observability/metrics.js';
 
 export interface RunningApp {
@@ -23,7 +25,10 @@ export interface RunningApp {
  * HTTP plumbing and OpenAPI. Used by main.ts and by every end-to-end test, so tests run
  * exactly what users run.
  */
-export async function createApp(config: ResolvedConfig, opts: { extraModules?: Type[] } = {}): Promise<RunningApp> {
+export async function createApp(
+  config: ResolvedConfig,
+  opts: { extraModules?: Type[]; /** Where JSON log lines go (default stdout); tests read them. */ logDestination?: DestinationStream } = {},
+): Promise<RunningApp> {
   const dataSource = createDataSource(config.databaseUrl!, config.dbPoolSize);
   await dataSource.initialize();
   try {
@@ -33,18 +38,20 @@ export async function createApp(config: ResolvedConfig, opts: { extraModules?: T
     throw e;
   }
   const metrics = new Metrics(config.nodeEnv !== 'test');
+  const logger = createLogger(config.logLevel, opts.logDestination);
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
-    logger: { level: config.logLevel },
-    requestIdHeader: 'x-request-id',
+    loggerInstance: logger,
+    // Not `requestIdHeader`: Fastify would take the client's header unchecked. A caller's id is
+    // kept (to follow a request across services) only if it is short and plain.
+    requestIdHeader: false,
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+      return typeof given === 'string' && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
     },
-    disableRequestLogging: config.nodeEnv === 'test',
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, dataSource, metrics, extraModules: opts.extraModules }), adapter, {
-    logger: config.logLevel === 'silent' ? false : ['error', 'warn', 'log'],
+    logger: new NestPinoLogger(logger),
     bufferLogs: false,
   });
   const fastify = app.getHttpAdapter().getInstance();

@@ -17,7 +17,11 @@ export class ProblemFilter implements ExceptionFilter {
     const instance = request.url?.split('?')[0] ?? '/';
     const { body, headers } = toProblem(exception, instance);
     if (body.status >= 500) {
-      this.logger.error({ err: exception, reqId: request.id, url: request.url }, 'request failed');
+      // request.log is Fastify's child logger bound to this request's reqId (the x-request-id
+      // the client sees), so the line can be found from a user's report.
+      const fields = { err: exception, method: request.method, url: request.url };
+      if (request.log) request.log.error(fields, 'request failed');
+      else this.logger.error({ ...fields, reqId: request.id }, 'request failed');
     }
     for (const [k, v] of Object.entries(headers)) void reply.header(k, v);
     void reply.status(body.status).header('content-type', 'application/problem+json; charset=utf-8').send(JSON.stringify(body));
