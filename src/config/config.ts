@@ -23,6 +23,8 @@ export interface AppConfig {
     issuer: string | undefined;
     audience: string | undefined;
   };
+  /** The web interface's OpenID Connect client (authorization code + PKCE against AUTH_ISSUER). */
+  oidcClientId: string | undefined;
   /** 32-byte key that wraps every person's data key (AES-256-GCM). */
   masterKey: Buffer | undefined;
   /** HMAC key for pseudonyms. */
@@ -155,6 +157,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       issuer: r.string('AUTH_ISSUER'),
       audience: r.string('AUTH_AUDIENCE'),
     },
+    oidcClientId: r.string('OIDC_CLIENT_ID'),
     masterKey: r.key('MASTER_KEY'),
     pseudonymKey: r.key('PSEUDONYM_KEY'),
     bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 1_048_576, 1024, 512 * 1024 * 1024),
@@ -181,6 +184,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     }
     if (config.auth.jwksUrl && (!config.auth.issuer || !config.auth.audience)) {
       r.problems.push({ variable: config.auth.issuer ? 'AUTH_AUDIENCE' : 'AUTH_ISSUER', message: 'is required with AUTH_JWKS_URL' });
+    }
+    if (config.oidcClientId && !config.auth.issuer) {
+      r.problems.push({ variable: 'AUTH_ISSUER', message: 'is required with OIDC_CLIENT_ID (the web sign-in discovers the provider from it)' });
     }
     if (!config.masterKey) r.problems.push({ variable: 'MASTER_KEY', message: 'is required in production (or MASTER_KEY_FILE)' });
     if (!config.pseudonymKey) r.problems.push({ variable: 'PSEUDONYM_KEY', message: 'is required in production (or PSEUDONYM_KEY_FILE)' });
