@@ -1,4 +1,5 @@
 import type { DynamicModule, Type } from '@nestjs/common';
+import { WebModule } from './web/web.module.js';
 
 /** Every feature slice's Nest module. Each slice registers itself here. */
-export const featureModules: (Type | DynamicModule)[] = [];
+export const featureModules: (Type | DynamicModule)[] = [WebModule];
