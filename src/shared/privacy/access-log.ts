@@ -137,7 +137,7 @@ export class AccessLog {
     }
     params.push(limit + 1);
     const { rows } = await this.pool.query<{
-      id: string;
+      id_text: string;
       at: Date;
       municipality: string;
       user_id: string;
@@ -148,7 +148,8 @@ export class AccessLog {
       purpose: string;
       request_id: string | null;
     }>(
-      `SELECT id::text, at, municipality, user_id, roles, case_id, pseudonym, endpoint, purpose, request_id
+      // id as text under another name: an output column named `id` would make ORDER BY sort the text.
+      `SELECT id::text AS id_text, at, municipality, user_id, roles, case_id, pseudonym, endpoint, purpose, request_id
        FROM access_log WHERE ${where.join(' AND ')}
        ORDER BY at DESC, id DESC LIMIT $${params.length}`,
       params,
@@ -157,7 +158,7 @@ export class AccessLog {
     const last = page[page.length - 1];
     return {
       items: page.map((r) => ({
-        id: r.id,
+        id: r.id_text,
         at: r.at.toISOString(),
         municipality: r.municipality,
         userId: r.user_id,
@@ -168,7 +169,7 @@ export class AccessLog {
         purpose: r.purpose,
         requestId: r.request_id,
       })),
-      nextCursor: rows.length > limit && last ? encodeCursor(last.at, last.id) : null,
+      nextCursor: rows.length > limit && last ? encodeCursor(last.at, last.id_text) : null,
     };
   }
 
