@@ -25,7 +25,12 @@ export interface EventMetadata {
 }
 
 export interface NewEvent<T = Record<string, unknown>> {
-  /** uuid; generated when absent. Appending an id that is already stored is a no-op (safe retries). */
+  /**
+   * uuid; generated when absent. Retries are safe: when every event id of an append is already
+   * stored in that stream, nothing is written and `append` resolves with the stored events'
+   * positions and the version of the last of them (what the first attempt returned). Ids stored
+   * only in part, or in another stream, reject the append with InvalidAppend.
+   */
   id?: string;
   /** Stable type name, never changed once stored (e.g. `CaseRegistered`). */
   type: string;
@@ -95,6 +100,21 @@ export interface ReadAllOptions {
   knownAt?: Date;
 }
 
+/** One stream's part of a bulk import. */
+export interface BulkAppend {
+  stream: string;
+  tenant: string;
+  expectedVersion: ExpectedVersion;
+  events: NewEvent[];
+}
+
+export interface BulkAppendResult {
+  /** Events written. */
+  events: number;
+  firstPosition: number;
+  lastPosition: number;
+}
+
 /** Minimal SQL surface given to inline projections (a pg PoolClient inside a transaction). */
 export interface SqlExecutor {
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
@@ -108,6 +128,12 @@ export interface Subscription extends AsyncIterable<StoredEvent[]> {
 
 export interface EventStore {
   append(stream: string, events: NewEvent[], options: AppendOptions): Promise<AppendResult>;
+  /**
+   * Large imports (many streams, many events): all or nothing, much faster than appends. Every
+   * check of `append` applies; an event id that is already stored rejects the whole import
+   * (InvalidAppend), so a retry of an import that did commit writes nothing twice.
+   */
+  appendBulk(appends: BulkAppend[]): Promise<BulkAppendResult>;
   /** Throws StreamNotFound when the stream has no events (within the given knownAt). */
   readStream(stream: string, options?: ReadStreamOptions): Promise<StoredEvent[]>;
   /** Stream version, 0 when the stream does not exist. */

@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import { InvalidAppend, type ExpectedVersion, type NewEvent } from './event-store.port.js';
+
+/**
+ * Input checks shared by every adapter: a bad append is rejected here, before anything reaches
+ * the database, so "bad input writes nothing" holds without relying on a rollback.
+ */
+
+/** data + metadata as JSON. Large documents belong in a read model or a file, not in an event. */
+export const MAX_EVENT_BYTES = 1_048_576;
+/** Per append; larger imports go through appendBulk. */
+export const MAX_EVENTS_PER_APPEND = 10_000;
+
+// Printable, no whitespace, not starting with `$` (KurrentDB reserves `$` streams for itself).
+const STREAM = /^[^\s$\p{Cc}][^\s\p{Cc}]{0,199}$/u;
+const TENANT = /^(\d{4}|system)$/;
+const TYPE = /^[A-Za-z][A-Za-z0-9_.:-]{0,127}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** An event checked and serialised once; adapters send the JSON text as is. */
+export interface PreparedEvent {
+  id: string;
+  type: string;
+  schemaVersion: number;
+  data: Record<string, unknown>;
+  metadata: NewEvent['metadata'];
+  dataJson: string;
+  metadataJson: string;
+}
+
+export function validateStream(stream: unknown): asserts stream is string {
+  if (typeof stream !== 'string' || !STREAM.test(stream)) {
+    throw new InvalidAppend(`Bad stream name ${JSON.stringify(stream)}: 1–200 printable characters, no whitespace, not starting with $`);
+  }
+}
+
+export function validateTenant(tenant: unknown): asserts tenant is string {
+  if (typeof tenant !== 'string' || !TENANT.test(tenant)) {
+    throw new InvalidAppend(`Bad tenant ${JSON.stringify(tenant)}: a four-digit kommunkod or "system"`);
+  }
+}
+
+/** -1 = any, 0 = no stream, n = exact version. */
+export function encodeExpected(expected: ExpectedVersion): number {
+  if (expected === 'any') return -1;
+  if (expected === 'no_stream') return 0;
+  if (typeof expected === 'number' && Number.isSafeInteger(expected) && expected >= 0 && expected <= 2_147_483_647) return expected;
+  throw new InvalidAppend(`Bad expectedVersion ${JSON.stringify(expected)}: a version ≥ 0, 'no_stream' or 'any'`);
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function prepareEvents(stream: string, events: NewEvent[], maxEvents = MAX_EVENTS_PER_APPEND): PreparedEvent[] {
+  if (!Array.isArray(events) || events.length === 0) throw new InvalidAppend(`Empty append to ${stream}: at least one event is required`);
+  if (events.length > maxEvents) throw new InvalidAppend(`${events.length} events in one append to ${stream}; at most ${maxEvents} (use appendBulk)`);
+  const ids = new Set<string>();
+  return events.map((e, i) => {
+    const where = `event ${i} (${String(e?.type)}) of ${stream}`;
+    if (!isPlainObject(e)) throw new InvalidAppend(`${where}: not an object`);
+    if (typeof e.type !== 'string' || !TYPE.test(e.type)) throw new InvalidAppend(`${where}: bad type name`);
+    const id = e.id ?? randomUUID();
+    if (typeof id !== 'string' || !UUID.test(id)) throw new InvalidAppend(`${where}: id must be a uuid`);
+    const lower = id.toLowerCase();
+    if (ids.has(lower)) throw new InvalidAppend(`${where}: id ${id} appears twice in the same append`);
+    ids.add(lower);
+    const schemaVersion = e.schemaVersion ?? 1;
+    if (!Number.isSafeInteger(schemaVersion) || schemaVersion < 1 || schemaVersion > 1000) throw new InvalidAppend(`${where}: schemaVersion must be an integer ≥ 1`);
+    if (!isPlainObject(e.data)) throw new InvalidAppend(`${where}: data must be a JSON object`);
+    if (!isPlainObject(e.metadata) || typeof e.metadata.actor !== 'string' || e.metadata.actor === '') {
+      throw new InvalidAppend(`${where}: metadata.actor is required`);
+    }
+    let dataJson: string;
+    let metadataJson: string;
+    try {
+      dataJson = JSON.stringify(e.data);
+      metadataJson = JSON.stringify(e.metadata);
+    } catch (err) {
+      throw new InvalidAppend(`${where}: not serialisable as JSON (${(err as Error).message})`);
+    }
+    // PostgreSQL's jsonb rejects \u0000; refuse it here rather than half-way through a batch.
+    if (dataJson.includes('\\u0000') || metadataJson.includes('\\u0000')) throw new InvalidAppend(`${where}: contains a NUL character`);
+    const bytes = Buffer.byteLength(dataJson) + Buffer.byteLength(metadataJson);
+    if (bytes > MAX_EVENT_BYTES) throw new InvalidAppend(`${where}: ${bytes} bytes; at most ${MAX_EVENT_BYTES}`);
+    return { id: lower, type: e.type, schemaVersion, data: e.data, metadata: e.metadata, dataJson, metadataJson };
+  });
+}

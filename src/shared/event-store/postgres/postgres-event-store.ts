@@ -1,0 +1,639 @@
+import pg, { type Pool, type PoolClient } from 'pg';
+import type { Metrics } from '../../observability/metrics.js';
+import {
+  InvalidAppend,
+  StreamNotFound,
+  WrongExpectedVersion,
+  type AppendOptions,
+  type AppendResult,
+  type BulkAppend,
+  type BulkAppendResult,
+  type EventStore,
+  type ExpectedVersion,
+  type NewEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type SqlExecutor,
+  type StoredEvent,
+  type Subscription,
+  type Upcaster,
+} from '../event-store.port.js';
+import { encodeExpected, prepareEvents, validateStream, validateTenant, type PreparedEvent } from '../event-store.validation.js';
+import { Upcasters } from '../upcasters.js';
+import { copyIn, copyText } from './copy-in.js';
+
+/**
+ * The PostgreSQL adapter (tables and the append function: migration 1764000410000-event-store.ts).
+ *
+ * Global order without skipped events. A bigserial alone is not enough: transaction A takes
+ * position 10, transaction B takes 11 and commits first, a reader sees 11 and checkpoints past
+ * 10, then A commits and 10 is never read. Here every writer (batched appends and bulk import)
+ * takes one transaction-scoped advisory lock (APPEND_LOCK) before it allocates positions, and
+ * holds it to commit. PostgreSQL makes a commit visible before it releases the transaction's
+ * locks, so the next writer can only allocate positions after every smaller position is already
+ * visible: positions become visible in order, and a reader simply reads `position > checkpoint`.
+ * Compared with the xid/snapshot technique this keeps one plain integer position (what
+ * projections checkpoint on) and an index-only keyset read. The price is that writers serialise;
+ * write batching (below) amortises that: one transaction commits the appends of every concurrent
+ * caller, so the lock is taken once per batch, not once per event. A writer that holds the lock
+ * for long (a slow inline projection, a huge bulk import) holds back every other writer and with
+ * them what readers can see: `vagen_event_store_reader_stall_seconds` reports how long the
+ * current holder has been in its transaction.
+ *
+ * Optimistic concurrency is decided in the database, inside the locked transaction (the stream
+ * row's version), and the unique index on (stream_id, version) is the backstop.
+ *
+ * Write batching (group commit): appends wait in a queue while a batch is being committed; when
+ * it has committed, everything queued goes out as the next batch in one call of
+ * event_store_append, one round trip, one commit. No timer delays a lone writer. Each append in a
+ * batch has its own expected-version check: a conflict is reported for that append only. Appends
+ * with an inline projection run in an explicit transaction, each inside a SAVEPOINT, so a failing
+ * handler rolls back only its own append.
+ */
+export const APPEND_LOCK = 727_190_002;
+const CHANNEL = 'vagen_events';
+
+export interface PostgresEventStoreOptions {
+  /** Events per batch transaction (an append bigger than this goes alone). */
+  maxBatchEvents?: number;
+  /** Batches committing at the same time (they queue on the append lock in PostgreSQL). */
+  maxInFlight?: number;
+  /** Fallback poll of subscribers when no notification arrives (listener lost). */
+  safetyPollMs?: number;
+}
+
+interface PendingAppend {
+  stream: string;
+  tenant: string;
+  expected: number;
+  expectedRaw: ExpectedVersion;
+  events: PreparedEvent[];
+  inline?: AppendOptions['inline'];
+  resolve(r: AppendResult): void;
+  reject(e: unknown): void;
+}
+
+interface AppendRow {
+  status: 'ok' | 'conflict' | 'duplicate' | 'duplicate_conflict' | 'tenant_mismatch';
+  stream_version: number | null;
+  positions: string[] | null;
+  recorded_at: Date | null;
+}
+
+const APPEND_SQL = 'SELECT status, stream_version, positions, recorded_at FROM event_store_append($1, $2, $3, $4, $5, $6, $7, $8, $9)';
+const COLUMNS = 'position, recorded_at, version, schema_version, id, stream_id, tenant, type, data, metadata';
+type EventRow = [string, Date, number, number, string, string, string, string, Record<string, unknown>, StoredEvent['metadata']];
+
+function toStored(r: EventRow): StoredEvent {
+  return {
+    id: r[4],
+    stream: r[5],
+    tenant: r[6],
+    version: r[2],
+    position: Number(r[0]),
+    type: r[7],
+    schemaVersion: r[3],
+    data: r[8],
+    metadata: r[9],
+    recordedAt: r[1],
+  };
+}
+
+export class PostgresEventStore implements EventStore {
+  private readonly upcasters = new Upcasters();
+  private queue: PendingAppend[] = [];
+  private inFlight = 0;
+  private readonly flushes = new Set<Promise<void>>();
+  private closed = false;
+  private readonly maxBatchEvents: number;
+  private readonly maxInFlight: number;
+  private readonly safetyPollMs: number;
+  private listener: Listener | undefined;
+  private readonly subscriptions = new Set<() => void>();
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly metrics?: Metrics,
+    options: PostgresEventStoreOptions = {},
+  ) {
+    this.maxBatchEvents = options.maxBatchEvents ?? 2000;
+    this.maxInFlight = options.maxInFlight ?? 1;
+    this.safetyPollMs = options.safetyPollMs ?? 5000;
+    if (metrics) {
+      // Measured when /metrics is scraped (prom-client awaits `collect`), so there is no timer.
+      (metrics.readerStallSeconds as unknown as { collect?: () => Promise<void> }).collect = async () => {
+        try {
+          metrics.readerStallSeconds.set(await this.stallSeconds());
+        } catch {
+          // The database being unreachable is reported by readiness, not by this gauge.
+        }
+      };
+    }
+  }
+
+  /** The schema comes from the migrations; nothing else to set up. */
+  static async create(pool: Pool, metrics?: Metrics, options?: PostgresEventStoreOptions): Promise<PostgresEventStore> {
+    return new PostgresEventStore(pool, metrics, options);
+  }
+
+  registerUpcaster(type: string, fromSchemaVersion: number, upcast: Upcaster): void {
+    this.upcasters.register(type, fromSchemaVersion, upcast);
+  }
+
+  // ---------------------------------------------------------------- append (batched)
+
+  append(stream: string, events: NewEvent[], options: AppendOptions): Promise<AppendResult> {
+    try {
+      if (this.closed) throw new Error('Event store is closed');
+      validateStream(stream);
+      validateTenant(options?.tenant);
+      const expected = encodeExpected(options.expectedVersion);
+      const prepared = prepareEvents(stream, events);
+      return new Promise<AppendResult>((resolve, reject) => {
+        this.queue.push({ stream, tenant: options.tenant, expected, expectedRaw: options.expectedVersion, events: prepared, inline: options.inline, resolve, reject });
+        this.pump();
+      });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      const batch = this.takeBatch();
+      this.inFlight++;
+      const p = this.commitBatch(batch).finally(() => {
+        this.inFlight--;
+        this.flushes.delete(p);
+        this.pump();
+      });
+      this.flushes.add(p);
+    }
+  }
+
+  private takeBatch(): PendingAppend[] {
+    let n = 0;
+    let i = 0;
+    while (i < this.queue.length && (i === 0 || n + this.queue[i].events.length <= this.maxBatchEvents)) {
+      n += this.queue[i].events.length;
+      i++;
+    }
+    return this.queue.splice(0, i);
+  }
+
+  private async commitBatch(batch: PendingAppend[]): Promise<void> {
+    try {
+      if (batch.some((a) => a.inline)) await this.commitWithInline(batch);
+      else this.settle(batch, await this.callAppend(this.pool, batch));
+    } catch (e) {
+      if (batch.length === 1) {
+        batch[0].reject(e);
+        return;
+      }
+      // Something no per-append check foresaw (e.g. a lost connection): retry each append on
+      // its own so one bad append cannot fail its neighbours. A batch that did commit cannot get
+      // here: the error is thrown before COMMIT completes. Retries are safe either way, because
+      // a stored event id is answered as a duplicate.
+      for (const a of batch) await this.commitBatch([a]);
+    }
+  }
+
+  private async callAppend(db: Pool | PoolClient, batch: PendingAppend[]): Promise<AppendRow[]> {
+    const streams: string[] = [];
+    const tenants: string[] = [];
+    const expected: number[] = [];
+    const counts: number[] = [];
+    const ids: string[] = [];
+    const types: string[] = [];
+    const versions: number[] = [];
+    const data: string[] = [];
+    const metadata: string[] = [];
+    for (const a of batch) {
+      streams.push(a.stream);
+      tenants.push(a.tenant);
+      expected.push(a.expected);
+      counts.push(a.events.length);
+      for (const e of a.events) {
+        ids.push(e.id);
+        types.push(e.type);
+        versions.push(e.schemaVersion);
+        data.push(e.dataJson);
+        metadata.push(e.metadataJson);
+      }
+    }
+    const res = await db.query<AppendRow>({ name: 'event_store_append', text: APPEND_SQL, values: [streams, tenants, expected, counts, ids, types, versions, data, metadata] });
+    return res.rows;
+  }
+
+  /** Resolves or rejects each append from its result row. */
+  private settle(batch: PendingAppend[], rows: AppendRow[]): void {
+    let appended = 0;
+    batch.forEach((a, i) => {
+      const outcome = this.outcome(a, rows[i]);
+      if (outcome instanceof Error) a.reject(outcome);
+      else {
+        if (rows[i].status === 'ok') appended += a.events.length;
+        a.resolve(outcome);
+      }
+    });
+    if (appended > 0) this.metrics?.eventsAppended.inc(appended);
+  }
+
+  private outcome(a: PendingAppend, row: AppendRow): AppendResult | Error {
+    switch (row.status) {
+      case 'ok':
+      case 'duplicate': {
+        const positions = row.positions!.map(Number);
+        return { nextExpectedVersion: row.stream_version!, positions, lastPosition: positions[positions.length - 1] };
+      }
+      case 'conflict':
+        return new WrongExpectedVersion(a.stream, a.expectedRaw, row.stream_version!);
+      case 'tenant_mismatch':
+        return new InvalidAppend(`Stream ${a.stream} belongs to another tenant than ${a.tenant}`);
+      case 'duplicate_conflict':
+        return new InvalidAppend(`Some event ids of this append to ${a.stream} are already stored (in part, or in another stream); a retry must resend the same events to the same stream`);
+    }
+  }
+
+  private async commitWithInline(batch: PendingAppend[]): Promise<void> {
+    const client = await this.pool.connect();
+    const results: (AppendResult | Error)[] = [];
+    let appended = 0;
+    try {
+      await client.query('BEGIN');
+      let i = 0;
+      while (i < batch.length) {
+        const a = batch[i];
+        if (!a.inline) {
+          // Consecutive appends without inline projections: one call, no savepoint needed (a
+          // conflict writes nothing and does not abort the transaction).
+          let j = i;
+          while (j < batch.length && !batch[j].inline) j++;
+          const group = batch.slice(i, j);
+          const rows = await this.callAppend(client, group);
+          group.forEach((g, k) => {
+            const o = this.outcome(g, rows[k]);
+            if (!(o instanceof Error) && rows[k].status === 'ok') appended += g.events.length;
+            results.push(o);
+          });
+          i = j;
+          continue;
+        }
+        await client.query('SAVEPOINT inline_append');
+        try {
+          const [row] = await this.callAppend(client, [a]);
+          const o = this.outcome(a, row);
+          if (!(o instanceof Error) && row.status === 'ok') {
+            await a.inline!(client as unknown as SqlExecutor, this.storedOf(a, row));
+            appended += a.events.length;
+          }
+          await client.query('RELEASE SAVEPOINT inline_append');
+          results.push(o);
+        } catch (e) {
+          await client.query('ROLLBACK TO SAVEPOINT inline_append');
+          results.push(e instanceof Error ? e : new Error(String(e)));
+        }
+        i++;
+      }
+      await client.query('COMMIT');
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release(e instanceof Error ? e : undefined);
+      throw e;
+    }
+    client.release();
+    batch.forEach((a, k) => {
+      const o = results[k];
+      if (o instanceof Error) a.reject(o);
+      else a.resolve(o);
+    });
+    if (appended > 0) this.metrics?.eventsAppended.inc(appended);
+  }
+
+  private storedOf(a: PendingAppend, row: AppendRow): StoredEvent[] {
+    const first = row.stream_version! - a.events.length;
+    return a.events.map((e, k) => ({
+      id: e.id,
+      stream: a.stream,
+      tenant: a.tenant,
+      version: first + k + 1,
+      position: Number(row.positions![k]),
+      type: e.type,
+      schemaVersion: e.schemaVersion,
+      data: e.data,
+      metadata: e.metadata,
+      recordedAt: row.recorded_at!,
+    }));
+  }
+
+  // ---------------------------------------------------------------- bulk import
+
+  /**
+   * Large imports: one transaction, positions reserved in one step, rows sent with COPY. All or
+   * nothing: a wrong expected version, a tenant mismatch or an already stored event id (e.g. the
+   * retry of an import that did commit) rejects the whole import and writes nothing. It holds the
+   * append lock for its whole duration, so other appends wait meanwhile (see the stall metric).
+   */
+  async appendBulk(appends: BulkAppend[]): Promise<BulkAppendResult> {
+    if (this.closed) throw new Error('Event store is closed');
+    if (!Array.isArray(appends) || appends.length === 0) throw new InvalidAppend('Empty bulk import');
+    const prepared = appends.map((a) => {
+      validateStream(a.stream);
+      validateTenant(a.tenant);
+      return { ...a, expected: encodeExpected(a.expectedVersion), events: prepareEvents(a.stream, a.events, Number.MAX_SAFE_INTEGER) };
+    });
+    const seen = new Set<string>();
+    for (const a of prepared) {
+      for (const e of a.events) {
+        if (seen.has(e.id)) throw new InvalidAppend(`Event id ${e.id} appears twice in the bulk import`);
+        seen.add(e.id);
+      }
+    }
+    const total = seen.size;
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows: [{ now }] } = await client.query<{ now: string }>(
+        `SELECT pg_advisory_xact_lock(${APPEND_LOCK}), date_trunc('milliseconds', clock_timestamp())::text AS now`,
+      );
+      const streamNames = [...new Set(prepared.map((a) => a.stream))];
+      const { rows: existing } = await client.query<{ stream_id: string; version: number; tenant: string }>(
+        'SELECT stream_id, version, tenant FROM event_streams WHERE stream_id = ANY($1)',
+        [streamNames],
+      );
+      const current = new Map<string, { version: number; tenant: string; isNew: boolean }>();
+      for (const r of existing) current.set(r.stream_id, { version: r.version, tenant: r.tenant, isNew: false });
+      const { rows: [{ first }] } = await client.query<{ first: string }>("SELECT nextval('event_position_seq') AS first");
+      const firstPosition = Number(first);
+      const lastPosition = firstPosition + total - 1;
+      if (total > 1) await client.query("SELECT setval('event_position_seq', $1)", [lastPosition]);
+
+      // Versions and positions are decided here, in order, before a single row is sent.
+      const plan: { a: (typeof prepared)[number]; fromVersion: number; fromPosition: number }[] = [];
+      let position = firstPosition;
+      for (const a of prepared) {
+        const s = current.get(a.stream) ?? { version: 0, tenant: a.tenant, isNew: true };
+        if (a.expected >= 0 && a.expected !== s.version) throw new WrongExpectedVersion(a.stream, a.expectedVersion, s.version);
+        if (s.tenant !== a.tenant) throw new InvalidAppend(`Stream ${a.stream} belongs to another tenant than ${a.tenant}`);
+        plan.push({ a, fromVersion: s.version, fromPosition: position });
+        position += a.events.length;
+        current.set(a.stream, { ...s, version: s.version + a.events.length });
+      }
+      const recorded = copyText(now);
+      function* lines(): Generator<string> {
+        for (const { a, fromVersion, fromPosition } of plan) {
+          const stream = copyText(a.stream);
+          const tenant = copyText(a.tenant);
+          for (let k = 0; k < a.events.length; k++) {
+            const e = a.events[k];
+            yield `${fromPosition + k}\t${recorded}\t${fromVersion + k + 1}\t${e.schemaVersion}\t${e.id}\t${stream}\t${tenant}\t${copyText(e.type)}\t${copyText(e.dataJson)}\t${copyText(e.metadataJson)}\n`;
+          }
+        }
+      }
+      try {
+        await copyIn(client, `COPY events (${COLUMNS}) FROM STDIN`, lines());
+      } catch (e) {
+        if ((e as { code?: string }).code === '23505') throw new InvalidAppend(`Bulk import not written: ${(e as Error & { detail?: string }).detail ?? (e as Error).message}`);
+        throw e;
+      }
+      const touched = [...current.entries()].filter(([name]) => streamNames.includes(name));
+      await client.query(
+        `INSERT INTO event_streams (stream_id, tenant, version, created_at, updated_at)
+           SELECT s, t, v, $4::timestamptz, $4::timestamptz FROM unnest($1::text[], $2::text[], $3::int[]) AS u(s, t, v)
+         ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at`,
+        [touched.map(([n]) => n), touched.map(([, s]) => s.tenant), touched.map(([, s]) => s.version), now],
+      );
+      await client.query('SELECT pg_notify($1, $2)', [CHANNEL, String(lastPosition)]);
+      await client.query('COMMIT');
+      client.release();
+      this.metrics?.eventsAppended.inc(total);
+      return { events: total, firstPosition, lastPosition };
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release();
+      throw e;
+    }
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
+    validateStream(stream);
+    const res = await this.pool.query<EventRow>({
+      name: 'event_store_read_stream',
+      text: `SELECT ${COLUMNS} FROM events
+              WHERE stream_id = $1 AND version >= $2 AND version <= $3 AND recorded_at <= $4
+              ORDER BY version`,
+      values: [stream, options.fromVersion ?? 1, options.toVersion ?? 2_147_483_647, options.knownAt ?? 'infinity'],
+      rowMode: 'array',
+    });
+    if (res.rows.length === 0) {
+      const exists = await this.pool.query({
+        name: 'event_store_stream_exists',
+        text: 'SELECT 1 FROM events WHERE stream_id = $1 AND recorded_at <= $2 LIMIT 1',
+        values: [stream, options.knownAt ?? 'infinity'],
+      });
+      if (exists.rowCount === 0) throw new StreamNotFound(stream);
+      return [];
+    }
+    return this.upcasters.applyAll(res.rows.map(toStored));
+  }
+
+  async streamVersion(stream: string): Promise<number> {
+    const res = await this.pool.query<{ version: number }>({
+      name: 'event_store_stream_version',
+      text: 'SELECT version FROM event_streams WHERE stream_id = $1',
+      values: [stream],
+    });
+    return res.rows[0]?.version ?? 0;
+  }
+
+  async headPosition(): Promise<number> {
+    const res = await this.pool.query<{ head: string }>({ name: 'event_store_head', text: 'SELECT coalesce(max(position), 0) AS head FROM events' });
+    return Number(res.rows[0].head);
+  }
+
+  /** Keyset pages over the position index; each page is one short query (no open cursor). */
+  async *readAll(options: ReadAllOptions = {}): AsyncGenerator<StoredEvent[]> {
+    const batchSize = Math.max(1, Math.min(options.batchSize ?? 1000, 100_000));
+    const { text, values } = readAllQuery(options);
+    let from = options.fromPosition ?? 0;
+    for (;;) {
+      const res = await this.pool.query<EventRow>({ text, values: [from, batchSize, ...values], rowMode: 'array' });
+      if (res.rows.length === 0) return;
+      const events = this.upcasters.applyAll(res.rows.map(toStored));
+      from = events[events.length - 1].position;
+      yield events;
+      if (res.rows.length < batchSize) return;
+    }
+  }
+
+  /**
+   * Catch-up with readAll, then wait for a notification (sent by the appending transaction, so
+   * delivered at its commit) and read again from the last position. A notification that arrives
+   * while a read runs is remembered, so nothing waits for the safety poll.
+   */
+  subscribe(options: ReadAllOptions = {}): Subscription {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const store = this;
+    let closed = false;
+    let notified = false;
+    let wake: (() => void) | undefined;
+    const onNotify = () => {
+      notified = true;
+      wake?.();
+    };
+    this.subscriptions.add(onNotify);
+    const listening = this.listen();
+    async function* run(): AsyncGenerator<StoredEvent[]> {
+      try {
+        await listening.catch(() => undefined);
+        let from = options.fromPosition ?? 0;
+        while (!closed) {
+          notified = false;
+          for await (const batch of store.readAll({ ...options, fromPosition: from })) {
+            from = batch[batch.length - 1].position;
+            yield batch;
+            if (closed) return;
+          }
+          if (options.toPosition !== undefined && from >= options.toPosition) return;
+          if (!notified && !closed) {
+            const pollMs = store.listener?.healthy ? store.safetyPollMs : 250;
+            await new Promise<void>((resolve) => {
+              const t = setTimeout(resolve, pollMs);
+              wake = () => {
+                clearTimeout(t);
+                resolve();
+              };
+            });
+            wake = undefined;
+          }
+        }
+      } finally {
+        store.subscriptions.delete(onNotify);
+      }
+    }
+    const iterator = run();
+    return {
+      [Symbol.asyncIterator]: () => iterator,
+      async close() {
+        closed = true;
+        wake?.();
+        store.subscriptions.delete(onNotify);
+      },
+    };
+  }
+
+  private listen(): Promise<void> {
+    if (!this.listener) {
+      this.listener = new Listener(this.pool, CHANNEL, () => {
+        for (const s of this.subscriptions) s();
+      });
+    }
+    return this.listener.ready;
+  }
+
+  /** Seconds the current holder of the append lock has been in its transaction (0 when free). */
+  async stallSeconds(): Promise<number> {
+    const res = await this.pool.query<{ s: number | null }>(
+      `SELECT extract(epoch FROM clock_timestamp() - min(a.xact_start))::float8 AS s
+         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = $1 AND l.objsubid = 1
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      [APPEND_LOCK],
+    );
+    return res.rows[0]?.s ?? 0;
+  }
+
+  /** Lets queued appends finish, stops subscriptions and the listener. The pool is not ours to end. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    while (this.flushes.size > 0 || this.queue.length > 0) {
+      await Promise.allSettled([...this.flushes]);
+      if (this.flushes.size === 0 && this.queue.length > 0) this.pump();
+    }
+    for (const s of this.subscriptions) s();
+    this.subscriptions.clear();
+    await this.listener?.close();
+    this.listener = undefined;
+  }
+}
+
+function readAllQuery(o: ReadAllOptions): { text: string; values: unknown[] } {
+  const where = ['position > $1'];
+  const values: unknown[] = [];
+  const add = (cond: (p: string) => string, v: unknown) => {
+    values.push(v);
+    where.push(cond(`$${values.length + 2}`));
+  };
+  if (o.tenants) add((p) => `tenant = ANY(${p}::text[])`, o.tenants);
+  if (o.types) add((p) => `type = ANY(${p}::text[])`, o.types);
+  if (o.toPosition !== undefined) add((p) => `position <= ${p}`, o.toPosition);
+  if (o.knownAt) add((p) => `recorded_at <= ${p}`, o.knownAt);
+  return { text: `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position LIMIT $2`, values };
+}
+
+/**
+ * One LISTEN connection per store, outside the shared pool (it is held for as long as the store
+ * lives). Reconnects after an error; meanwhile subscribers fall back to a short poll.
+ */
+class Listener {
+  healthy = false;
+  ready: Promise<void>;
+  private client: pg.Client | undefined;
+  private closed = false;
+  private retry: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly channel: string,
+    private readonly onNotify: () => void,
+  ) {
+    this.ready = this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client({ ...(this.pool as unknown as { options: pg.ClientConfig }).options, application_name: 'vagen-listener' });
+    this.client = client;
+    client.on('notification', () => this.onNotify());
+    client.on('error', () => this.lost(client));
+    client.on('end', () => this.lost(client));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${this.channel}`);
+      if (this.closed) {
+        await client.end().catch(() => undefined);
+        return;
+      }
+      this.healthy = true;
+      // Events committed while we were not listening: let every subscriber re-read.
+      this.onNotify();
+    } catch {
+      this.lost(client);
+    }
+  }
+
+  private lost(client: pg.Client): void {
+    if (this.client !== client) return;
+    this.healthy = false;
+    this.client = undefined;
+    client.end().catch(() => undefined);
+    if (!this.closed && !this.retry) {
+      this.retry = setTimeout(() => {
+        this.retry = undefined;
+        if (!this.closed) this.ready = this.connect();
+      }, 1000);
+      this.retry.unref();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.retry) clearTimeout(this.retry);
+    const c = this.client;
+    this.client = undefined;
+    this.healthy = false;
+    await c?.end().catch(() => undefined);
+  }
+}
