@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { masterKeyId, rotateMasterKey } from '../src/shared/privacy/vault.js';
+import { masterKeyId, rotateMasterKey, UnknownMasterKey } from '../src/shared/privacy/vault.js';
 
 class UsageError extends Error {}
 
@@ -47,7 +47,9 @@ async function main(env: NodeJS.ProcessEnv = process.env): Promise<string> {
 main().then(
   (message) => console.log(message),
   (e: unknown) => {
-    console.error(e instanceof UsageError ? `rotate-master-key: ${e.message}` : e);
-    process.exit(e instanceof UsageError ? 2 : 1);
+    // A wrong key is an operator mistake, not a crash: say which key the data is under. Nothing was changed.
+    const expected = e instanceof UsageError || e instanceof UnknownMasterKey;
+    console.error(expected ? `rotate-master-key: ${e.message}. Nothing was changed.` : e);
+    process.exit(expected ? 2 : 1);
   },
 );
