@@ -67,7 +67,8 @@ export async function createApp(
     metrics.httpRequests.inc(labels);
     if (started) metrics.httpDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
   });
-  app.enableShutdownHooks();
+  // No enableShutdownHooks(): main.ts owns the signals and calls close(), which runs the same
+  // Nest lifecycle hooks (onModuleDestroy, onApplicationShutdown) in a fixed order.
   if (config.corsOrigins.length > 0) app.enableCors({ origin: config.corsOrigins, exposedHeaders: ['ETag', 'Location', 'X-Event-Position', 'Idempotency-Replayed', 'Retry-After'] });
 
   const doc = SwaggerModule.createDocument(

