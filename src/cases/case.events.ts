@@ -150,7 +150,7 @@ export const CASE_EVENT_TYPES: readonly CaseEvent['type'][] = [
  * generic, and a case stream only ever holds these. Throws on anything else, which would mean
  * a wrong stream or a missing upcaster.
  */
-export function asCaseEvents<E extends { type: string; schemaVersion: number; metadata: { effectiveDate?: string } }>(events: readonly E[]): (E & CaseEvent)[] {
+export function asCaseEvents<E extends { type: string; schemaVersion: number; metadata: { actor?: unknown; effectiveDate?: unknown } }>(events: readonly E[]): (E & CaseEvent)[] {
   for (const e of events) {
     if (!(CASE_EVENT_TYPES as readonly string[]).includes(e.type) || e.schemaVersion !== 1 || typeof e.metadata.effectiveDate !== 'string') {
       throw new Error(`Not a case event (schema 1 with an effective date): ${e.type} v${e.schemaVersion}`);
