@@ -37,15 +37,18 @@ export class Projections1764000520000 implements MigrationInterface {
     // that the switch of a rebuilt inline projection takes exclusively (so no append writes the
     // old version after the new one has caught up), then — in a fresh snapshot, which a VOLATILE
     // function gives each statement — the live schema, set as search_path for the transaction.
+    // Only when the live build is the caller's version: code of version N must not write a
+    // version M schema (during a version bump the new build is filled from the log instead).
     // No SET clause on the function: that would undo the set_config when it returns.
     await q.query(`
-      CREATE FUNCTION projection_inline_target(p_name text)
+      CREATE FUNCTION projection_inline_target(p_name text, p_version integer)
       RETURNS TABLE (target_schema text, previous_path text)
       LANGUAGE plpgsql VOLATILE AS $fn$
       BEGIN
         PERFORM pg_advisory_xact_lock_shared(727192, hashtext(p_name));
         previous_path := current_setting('search_path');
-        SELECT p.schema_name INTO target_schema FROM public.projections p WHERE p.name = p_name AND p.state = 'live';
+        SELECT p.schema_name INTO target_schema FROM public.projections p
+         WHERE p.name = p_name AND p.state = 'live' AND p.version = p_version;
         IF target_schema IS NOT NULL THEN
           PERFORM set_config('search_path', quote_ident(target_schema) || ', public', true);
         END IF;
@@ -55,7 +58,7 @@ export class Projections1764000520000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query('DROP FUNCTION projection_inline_target(text)');
+    await q.query('DROP FUNCTION projection_inline_target(text, integer)');
     await q.query('DROP TABLE projections');
   }
 }
