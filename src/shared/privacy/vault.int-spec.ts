@@ -210,7 +210,7 @@ describe('PersonVault (real PostgreSQL)', () => {
       }
     });
 
-    it('another instance with a stale cached key still reads what was written after the person came back', async () => {
+    it('another instance with a stale cached key reads what was written after the person came back, and writes with the current key', async () => {
       const pin = makePersonnummer('1960-07-11', 304);
       const stale = vault();
       const p = await stale.registerPerson('2281', pin); // caches generation 1
@@ -220,6 +220,15 @@ describe('PersonVault (real PostgreSQL)', () => {
       const after = await writer.encryptFor('2281', p, 'generation 2');
       expect(await stale.decryptFor('2281', p, after)).toBe('generation 2');
       expect(await stale.revealPin('2281', p)).toBe(pin);
+      // ...and never writes with a key that is no longer the person's.
+      const stale2 = vault();
+      await stale2.decryptFor('2281', p, after); // caches generation 2
+      await writer.shred('2281', p);
+      await expect(stale2.encryptFor('2281', p, 'too late')).rejects.toThrow(PersonShredded);
+      await writer.registerPerson('2281', pin);
+      const written = await stale2.encryptFor('2281', p, 'generation 3');
+      expect(written).toMatch(/^v1\.3\./);
+      expect(await vault().decryptFor('2281', p, written)).toBe('generation 3');
     });
   });
 

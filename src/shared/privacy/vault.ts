@@ -178,9 +178,13 @@ export class PersonVault {
     return r.rowCount === 1;
   }
 
-  /** Free text about the person (a reason, a note), as an opaque envelope string. */
+  /**
+   * Free text about the person (a reason, a note), as an opaque envelope string. Always checks
+   * the key row rather than the cache: text encrypted under a key another instance has just
+   * shredded or replaced would be lost without anyone noticing. (Reads may use the cache.)
+   */
   async encryptFor(municipality: string, pseudonym: string, text: string, tx?: SqlExecutor): Promise<string> {
-    const state = await this.keyOf(municipality, pseudonym, tx);
+    const state = await this.loadKey(municipality, pseudonym, tx ?? this.pool, tx);
     if (state.status === 'shredded') throw new PersonShredded(municipality, pseudonym);
     return seal(state.key, aad('text', municipality, pseudonym, state.generation), text, state.generation);
   }
