@@ -2,6 +2,7 @@ import type { MigrationInterface } from 'typeorm';
 import { Foundation1764000000000 } from './1764000000000-foundation.js';
 import { Privacy1764000300000 } from './1764000300000-privacy.js';
 import { EventStore1764000410000 } from './1764000410000-event-store.js';
+import { Projections1764000520000 } from './1764000520000-projections.js';
 
 /** Every migration, in order. Append new ones at the end; never edit one that has shipped. */
-export const migrations: (new () => MigrationInterface)[] = [Foundation1764000000000, Privacy1764000300000, EventStore1764000410000];
+export const migrations: (new () => MigrationInterface)[] = [Foundation1764000000000, Privacy1764000300000, EventStore1764000410000, Projections1764000520000];
