@@ -16,14 +16,15 @@ export interface Decider<Command, Event, State> {
 /**
  * Who and when, as stored in the event store's `metadata` (see event-store.port.ts): a domain
  * event has the shape of a `NewEvent` and is a subset of a `StoredEvent`, so a handler appends
- * `decide(...)` output as it is and folds read events without copying them.
+ * `decide(...)` output as it is and folds read events without copying them. (A type alias, not
+ * an interface: only aliases are assignable to the store's index-signature `EventMetadata`.)
  */
-export interface DomainEventMetadata {
+export type DomainEventMetadata = {
   /** User id (`sub` of the token) or `system:<job>`. */
   actor: string;
   /** When it happened in the world (YYYY-MM-DD, Europe/Stockholm); may lie before recordedAt. */
   effectiveDate: string;
-}
+};
 
 export interface DomainEvent<Type extends string = string, Data = Record<string, unknown>> {
   type: Type;
