@@ -17,4 +17,4 @@ eventStoreContract('PostgreSQL', async () => {
       await db.drop();
     },
   };
-});
+}, { uniqueEventIdsAcrossStreams: true });
