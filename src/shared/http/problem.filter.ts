@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError } from '../domain/domain-error.js';
 import { PROBLEM_BASE, Problem, ProblemBody, titleFor, toProblemBody } from './problem.js';
 
 /**
@@ -32,6 +33,11 @@ export function toProblem(exception: unknown, instance: string): { body: Problem
   if (exception instanceof Problem) {
     return { body: toProblemBody(exception, instance), headers: exception.extra.headers ?? {} };
   }
+  if (exception instanceof DomainError) {
+    // Rules rejected the command: the domain names the kind, the slug and the fields.
+    const p = new Problem(exception.httpStatus, exception.slug, exception.message, { errors: exception.errors, ...exception.details });
+    return { body: toProblemBody(p, instance), headers: {} };
+  }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const response = exception.getResponse();
@@ -57,8 +63,10 @@ export function toProblem(exception: unknown, instance: string): { body: Problem
           ? 'Unsupported content type; send application/json.'
           : fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
             ? 'The JSON body is empty.'
-            : status === 400
-              ? 'The request body is not valid JSON.'
+            : fe.code === 'VAGEN_JSON_TOO_DEEP'
+              ? String(fe.message)
+              : status === 400
+                ? 'The request body is not valid JSON.'
               : titleFor(status);
     return { body: { type: PROBLEM_BASE + slugFor(status), title: titleFor(status), status, detail, instance }, headers: {} };
   }
