@@ -1,0 +1,68 @@
+import type { SqlExecutor, StoredEvent } from '../../src/shared/event-store/event-store.port.js';
+import type { Projection } from '../../src/shared/projections/projection.js';
+
+/**
+ * The engine tests' read model: how many events of each handled type each stream has. Easy to
+ * compute straight from the log, so "the read model equals the log" is a precise check.
+ *
+ * Idempotent per event: a (stream, type) row remembers the last position it counted, and only
+ * later events are counted — applying a batch twice, or half of it again, changes nothing.
+ */
+export interface EventCountOptions {
+  name?: string;
+  version?: number;
+  kind?: 'inline' | 'async';
+  handles?: string[];
+  /** Called per event before writing: throw to play a failing handler. */
+  check?: (e: StoredEvent) => void;
+  /** Called after the first half of a batch is written, before the rest: throw or stall to play a crash mid-batch. */
+  midBatch?: (events: readonly StoredEvent[]) => Promise<void>;
+}
+
+export function eventCountProjection(o: EventCountOptions = {}): Projection {
+  const write = async (tx: SqlExecutor, events: readonly StoredEvent[]) => {
+    if (events.length === 0) return;
+    await tx.query(
+      `WITH ev AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(stream, type, position)),
+            fresh AS (SELECT ev.stream, ev.type, count(*) AS n, max(ev.position) AS last
+                        FROM ev LEFT JOIN event_counts c ON c.stream = ev.stream AND c.type = ev.type
+                       WHERE c.last_position IS NULL OR ev.position > c.last_position
+                       GROUP BY ev.stream, ev.type)
+       INSERT INTO event_counts (stream, type, count, last_position) SELECT stream, type, n, last FROM fresh
+       ON CONFLICT (stream, type) DO UPDATE SET count = event_counts.count + excluded.count, last_position = excluded.last_position`,
+      [events.map((e) => e.stream), events.map((e) => e.type), events.map((e) => e.position)],
+    );
+  };
+  return {
+    name: o.name ?? 'event_counts',
+    version: o.version ?? 1,
+    kind: o.kind ?? 'async',
+    handles: o.handles ?? ['A', 'B', 'C'],
+    async setup(tx) {
+      await tx.query(`CREATE TABLE event_counts (stream text NOT NULL, type text NOT NULL, count bigint NOT NULL, last_position bigint NOT NULL, PRIMARY KEY (stream, type))`);
+    },
+    async apply(tx, events) {
+      if (o.check) for (const e of events) o.check(e);
+      const half = Math.ceil(events.length / 2);
+      await write(tx, events.slice(0, half));
+      if (o.midBatch) await o.midBatch(events);
+      await write(tx, events.slice(half));
+    },
+  };
+}
+
+/** What the read model must hold: counted straight from the log. */
+export function countsOf(events: readonly StoredEvent[], handles = ['A', 'B', 'C']): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const e of events) if (handles.includes(e.type)) m.set(`${e.stream}|${e.type}`, (m.get(`${e.stream}|${e.type}`) ?? 0) + 1);
+  return m;
+}
+
+export async function readCounts(tx: SqlExecutor): Promise<Map<string, number>> {
+  const { rows } = await tx.query<{ stream: string; type: string; count: string }>('SELECT stream, type, count FROM event_counts');
+  return new Map(rows.map((r) => [`${r.stream}|${r.type}`, Number(r.count)]));
+}
+
+export function sorted(m: Map<string, number>): [string, number][] {
+  return [...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+}
