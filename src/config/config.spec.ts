@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from './config.js';
@@ -6,6 +6,14 @@ import { ConfigError, loadConfig } from './config.js';
 const HEX_KEY = 'ab'.repeat(32);
 const B64_KEY = Buffer.alloc(32, 7).toString('base64');
 const SECRET = 'x'.repeat(32);
+
+/** Every variable config.ts reads (`r.int('PORT', …)` and the like), from its source. */
+function variablesReadByConfig(): string[] {
+  const source = readFileSync(new URL('./config.ts', import.meta.url), 'utf8');
+  const names = [...source.matchAll(/\br\.(?:string|int|bool|oneOf|url|key)\('([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]!);
+  expect(names.length).toBeGreaterThan(20); // the pattern still matches how config.ts is written
+  return [...new Set(names)].sort();
+}
 
 /** The problems of a config that must not load, as `VARIABLE: message` lines. */
 function problemsOf(env: Record<string, string>): { variable: string; message: string }[] {
@@ -32,6 +40,7 @@ describe('loadConfig', () => {
       embeddedPgLog: false,
       dbPoolSize: 20,
       auth: { jwtSecret: undefined, jwksUrl: undefined, issuer: undefined, audience: undefined },
+      oidcClientId: undefined,
       masterKey: undefined,
       pseudonymKey: undefined,
       bodyLimitBytes: 1_048_576,
@@ -51,6 +60,13 @@ describe('loadConfig', () => {
     });
   });
 
+  it('has every variable in the README configuration table', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const documented = new Set([...readme.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map((m) => m[1]));
+    const keyFiles = ['MASTER_KEY_FILE', 'PSEUDONYM_KEY_FILE']; // read by r.key() beside the key itself
+    expect([...variablesReadByConfig(), ...keyFiles].filter((v) => !documented.has(v))).toEqual([]);
+  });
+
   it('is quiet and without demo data under NODE_ENV=test', () => {
     expect(loadConfig({ NODE_ENV: 'test' })).toMatchObject({ logLevel: 'silent', demo: false });
   });
@@ -60,7 +76,7 @@ describe('loadConfig', () => {
   });
 
   it('parses every variable', () => {
-    const c = loadConfig({
+    const env = {
       NODE_ENV: 'production',
       HOST: '0.0.0.0',
       PORT: '8080',
@@ -74,6 +90,7 @@ describe('loadConfig', () => {
       AUTH_JWKS_URL: 'https://idp.example/.well-known/jwks.json',
       AUTH_ISSUER: 'https://idp.example/',
       AUTH_AUDIENCE: 'vagen',
+      OIDC_CLIENT_ID: 'vagen-web',
       MASTER_KEY: HEX_KEY,
       PSEUDONYM_KEY: B64_KEY,
       BODY_LIMIT_BYTES: '2048',
@@ -90,8 +107,11 @@ describe('loadConfig', () => {
       MIN_POSITION_TIMEOUT_MS: '250',
       PROJECTION_LAG_READY_THRESHOLD: '0',
       ACCESS_LOG_RETENTION_DAYS: '365',
-    });
-    expect(c).toEqual({
+    };
+    // A variable added to config.ts must be added here (and to the README table, see below).
+    expect(Object.keys(env).sort()).toEqual(variablesReadByConfig());
+    // Strict: a new field that this list does not mention fails here too.
+    expect(loadConfig(env)).toStrictEqual({
       nodeEnv: 'production',
       host: '0.0.0.0',
       port: 8080,
@@ -102,6 +122,7 @@ describe('loadConfig', () => {
       embeddedPgLog: true,
       dbPoolSize: 40,
       auth: { jwtSecret: SECRET, jwksUrl: 'https://idp.example/.well-known/jwks.json', issuer: 'https://idp.example/', audience: 'vagen' },
+      oidcClientId: 'vagen-web',
       masterKey: Buffer.from(HEX_KEY, 'hex'),
       pseudonymKey: Buffer.alloc(32, 7),
       bodyLimitBytes: 2048,
@@ -208,6 +229,10 @@ describe('loadConfig', () => {
       expect(problemsOf(jwks).map((p) => p.variable)).toEqual(['AUTH_ISSUER']);
       expect(problemsOf({ ...jwks, AUTH_ISSUER: 'https://idp.example/' }).map((p) => p.variable)).toEqual(['AUTH_AUDIENCE']);
       expect(loadConfig({ ...jwks, AUTH_ISSUER: 'https://idp.example/', AUTH_AUDIENCE: 'vagen' }).auth.jwksUrl).toBe('https://idp.example/jwks');
+    });
+
+    it('requires the issuer for the web sign-in (OIDC_CLIENT_ID)', () => {
+      expect(problemsOf({ ...keys, AUTH_JWT_SECRET: SECRET, OIDC_CLIENT_ID: 'vagen-web' }).map((p) => p.variable)).toEqual(['AUTH_ISSUER']);
     });
 
     it('accepts an HS256 secret instead of a JWKS', () => {
