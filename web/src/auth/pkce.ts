@@ -27,12 +27,12 @@ export function base64UrlDecode(text: string): Uint8Array {
 }
 
 /** A random URL-safe string from `bytes` random bytes (32 bytes → 43 characters). */
-export function randomUrlSafe(bytes = 32, random: (a: Uint8Array) => Uint8Array = (a) => crypto.getRandomValues(a)): string {
+export function randomUrlSafe(bytes = 32, random: (a: Uint8Array<ArrayBuffer>) => Uint8Array = (a) => crypto.getRandomValues(a)): string {
   return base64UrlEncode(random(new Uint8Array(bytes)));
 }
 
 /** RFC 7636 §4.1: 43–128 characters of [A-Za-z0-9-._~]; 32 random bytes give 43. */
-export function createCodeVerifier(random?: (a: Uint8Array) => Uint8Array): string {
+export function createCodeVerifier(random?: (a: Uint8Array<ArrayBuffer>) => Uint8Array): string {
   return randomUrlSafe(32, random);
 }
 

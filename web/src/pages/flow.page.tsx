@@ -1,0 +1,191 @@
+import { useEffect, useState } from 'react';
+import { api, m } from '../api/client';
+import { type List, type Round } from '../api/types';
+import { useSignedIn } from '../app-context';
+import { Select } from '../components/action-form';
+import { Chart } from '../components/chart';
+import { DataTable } from '../components/data-table';
+import { ErrorMessage, Loading } from '../components/messages';
+import { PageTitle } from '../components/page-title';
+import { useLoad } from '../components/use-api';
+import { sankeyModel, flowNodeLabel, type FlowResponse } from '../flow/sankey-model';
+import { formatCount, PRIORITY_LABELS } from '../i18n/sv';
+import { chronological } from './rounds';
+
+interface Journey {
+  units?: string[];
+  sequence?: string[];
+  path?: string[];
+  count: number | null;
+  suppressed?: boolean;
+}
+
+export function FlowPage() {
+  const { code } = useSignedIn();
+  const rounds = useLoad(() => api<List<Round>>(m(code, '/rounds'), { query: { limit: 500 } }).then((r) => chronological(r.data.items)), [code]);
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  useEffect(() => {
+    const list = rounds.data;
+    if (list && list.length >= 2 && !from && !to) {
+      setFrom(list[list.length - 2]!.id);
+      setTo(list[list.length - 1]!.id);
+    }
+  }, [rounds.data, from, to]);
+  const label = (id: string) => rounds.data?.find((r) => r.id === id)?.label ?? id;
+  const flow = useLoad(from && to ? () => api<FlowResponse>(m(code, '/flows'), { query: { fromRound: from, toRound: to } }).then((r) => r.data) : null, [code, from, to]);
+  const model = flow.data ? sankeyModel(flow.data) : null;
+  const roundOptions = (rounds.data ?? []).map((r) => ({ value: r.id, label: `${r.label} (${r.referenceDate})` }));
+
+  return (
+    <>
+      <PageTitle title="Flöde mellan enheter" />
+      <p className="lead">Hur ärendena rörde sig mellan de fyra enheterna från en mätomgång till nästa: kvar, flyttade, nya och avslutade (med orsak).</p>
+      {rounds.loading && !rounds.data && <Loading />}
+      <ErrorMessage error={rounds.error} />
+      {rounds.data && rounds.data.length < 2 && <p>Det behövs minst två mätomgångar för att visa ett flöde.</p>}
+      {rounds.data && rounds.data.length >= 2 && (
+        <div className="filters" role="group" aria-label="Välj omgångar">
+          <Select id="flow-from" label="Från omgång" value={from} onChange={setFrom} options={roundOptions} />
+          <Select id="flow-to" label="Till omgång" value={to} onChange={setTo} options={roundOptions} />
+        </div>
+      )}
+      {flow.loading && !flow.data && <Loading what="Beräknar flödet…" />}
+      <ErrorMessage error={flow.error} />
+      {model && (
+        <section aria-labelledby="sankey-heading">
+          <h2 id="sankey-heading">
+            Från {label(from)} till {label(to)}
+          </h2>
+          <p data-testid="flow-total">
+            Totalt <strong>{model.total}</strong> ärenden i flödet{model.hasSuppressed ? ' (utöver dolda små tal)' : ''}.
+          </p>
+          {model.hasSuppressed && <p className="hint">Små tal (under 5) visas inte, så att ingen kan pekas ut. De saknas i diagrammet och står som ”dolt” i tabellen.</p>}
+          <div className="chart-with-table">
+            <Chart
+              testId="sankey"
+              height={Math.max(320, model.nodes.length * 44)}
+              label={`Sankeydiagram: ${model.total} ärenden från ${label(from)} till ${label(to)}. Siffrorna finns i tabellen bredvid.`}
+              option={{
+                tooltip: { trigger: 'item' },
+                series: [
+                  {
+                    type: 'sankey',
+                    data: model.nodes,
+                    links: model.links,
+                    nodeAlign: 'justify',
+                    emphasis: { focus: 'adjacency' },
+                    lineStyle: { color: 'gradient', opacity: 0.45 },
+                    label: { color: '#1b1b1b', formatter: '{b}' },
+                    left: 8,
+                    right: 190,
+                  },
+                ],
+              }}
+            />
+            <DataTable
+              caption="Flödet i siffror"
+              testId="flow-table"
+              rows={model.rows}
+              rowKey={(r) => `${r.source}>${r.target}`}
+              columns={[
+                { key: 'sourceLabel', header: `Från (${label(from)})`, rowHeader: true },
+                { key: 'targetLabel', header: `Till (${label(to)})` },
+                { key: 'count', header: 'Antal', numeric: true, render: (r) => formatCount(r.count, r.suppressed) },
+              ]}
+            />
+          </div>
+          <div className="layout-two">
+            <DataTable
+              caption="Varifrån (summa per ursprung)"
+              testId="flow-by-source"
+              rows={model.bySource}
+              rowKey={(r) => r.code}
+              columns={[
+                { key: 'label', header: 'Ursprung', rowHeader: true },
+                { key: 'total', header: 'Antal', numeric: true, render: (r) => `${r.total}${r.hasSuppressed ? ' + dolda' : ''}` },
+              ]}
+            />
+            <DataTable
+              caption="Vart (summa per destination)"
+              testId="flow-by-target"
+              rows={model.byTarget}
+              rowKey={(r) => r.code}
+              columns={[
+                { key: 'label', header: 'Destination', rowHeader: true },
+                { key: 'total', header: 'Antal', numeric: true, render: (r) => `${r.total}${r.hasSuppressed ? ' + dolda' : ''}` },
+              ]}
+            />
+          </div>
+        </section>
+      )}
+      {from && to && <ByPriority code={code} from={from} to={to} fromLabel={label(from)} />}
+      {rounds.data && rounds.data.length >= 2 && <Journeys code={code} rounds={rounds.data} />}
+    </>
+  );
+}
+
+interface ByPriorityResponse {
+  rows?: { priority: string | null; target: string; count: number | null; suppressed?: boolean }[];
+  items?: { priority: string | null; target: string; count: number | null; suppressed?: boolean }[];
+}
+
+function ByPriority({ code, from, to, fromLabel }: { code: string; from: string; to: string; fromLabel: string }) {
+  const data = useLoad(() => api<ByPriorityResponse>(m(code, '/flows/by-priority'), { query: { fromRound: from, toRound: to } }).then((r) => r.data.rows ?? r.data.items ?? []), [code, from, to]);
+  if (data.error || !data.data) return <ErrorMessage error={data.error} />;
+  return (
+    <section aria-labelledby="by-priority-heading">
+      <h2 id="by-priority-heading">Vart de tog vägen, efter prioritering i {fromLabel}</h2>
+      <p className="hint">Spelar bedömningen roll för var i organisationen personen hamnar?</p>
+      <DataTable
+        caption="Destination per prioritering"
+        rows={data.data}
+        rowKey={(r, i) => `${r.priority}>${r.target}>${i}`}
+        columns={[
+          { key: 'priority', header: 'Prioritering', rowHeader: true, render: (r) => (r.priority ? PRIORITY_LABELS[r.priority] ?? r.priority : 'Ingen') },
+          { key: 'target', header: 'Destination', render: (r) => flowNodeLabel(r.target) },
+          { key: 'count', header: 'Antal', numeric: true, render: (r) => formatCount(r.count, r.suppressed) },
+        ]}
+      />
+    </section>
+  );
+}
+
+function Journeys({ code, rounds }: { code: string; rounds: Round[] }) {
+  const [selected, setSelected] = useState<string[]>(() => rounds.slice(-3).map((r) => r.id));
+  const journeys = useLoad(
+    selected.length >= 2
+      ? () => api<{ items?: Journey[]; journeys?: Journey[] }>(m(code, '/flows/journeys'), { query: { rounds: selected } }).then((r) => r.data.items ?? r.data.journeys ?? [])
+      : null,
+    [code, selected.join(',')],
+  );
+  const toggle = (id: string) => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : chronological(rounds.filter((r) => s.includes(r.id) || r.id === id)).map((r) => r.id)));
+  return (
+    <section aria-labelledby="journeys-heading">
+      <h2 id="journeys-heading">Vägar genom flera omgångar</h2>
+      <fieldset className="question compact">
+        <legend>Omgångar i vägen (minst två)</legend>
+        <div className="options">
+          {rounds.map((r) => (
+            <div className="option" key={r.id}>
+              <input type="checkbox" id={`journey-${r.id}`} checked={selected.includes(r.id)} onChange={() => toggle(r.id)} />
+              <label htmlFor={`journey-${r.id}`}>{r.label}</label>
+            </div>
+          ))}
+        </div>
+      </fieldset>
+      <ErrorMessage error={journeys.error} />
+      {journeys.data && (
+        <DataTable
+          caption="Hur många som gick varje väg"
+          rows={journeys.data}
+          rowKey={(j, i) => `${(j.units ?? j.sequence ?? j.path ?? []).join('>')}-${i}`}
+          columns={[
+            { key: 'path', header: 'Väg', rowHeader: true, render: (j) => (j.units ?? j.sequence ?? j.path ?? []).map((u) => (u ? flowNodeLabel(u) : 'Inte aktiv')).join(' → ') },
+            { key: 'count', header: 'Antal', numeric: true, render: (j) => formatCount(j.count, j.suppressed) },
+          ]}
+        />
+      )}
+    </section>
+  );
+}
