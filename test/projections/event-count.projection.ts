@@ -7,6 +7,8 @@ import type { Projection } from '../../src/shared/projections/projection.js';
  *
  * Idempotent per event: a (stream, type) row remembers the last position it counted, and only
  * later events are counted — applying a batch twice, or half of it again, changes nothing.
+ * Beside it, `applied` logs every application without that protection, so the tests can see
+ * whether the engine itself ever applied an event twice (idempotence would hide it in the counts).
  */
 export interface EventCountOptions {
   name?: string;
@@ -32,6 +34,8 @@ export function eventCountProjection(o: EventCountOptions = {}): Projection {
        ON CONFLICT (stream, type) DO UPDATE SET count = event_counts.count + excluded.count, last_position = excluded.last_position`,
       [events.map((e) => e.stream), events.map((e) => e.type), events.map((e) => e.position)],
     );
+    // Deliberately not idempotent: a position listed twice here means the engine applied it twice.
+    await tx.query('INSERT INTO applied (position) SELECT unnest($1::bigint[])', [events.map((e) => e.position)]);
   };
   return {
     name: o.name ?? 'event_counts',
@@ -40,6 +44,7 @@ export function eventCountProjection(o: EventCountOptions = {}): Projection {
     handles: o.handles ?? ['A', 'B', 'C'],
     async setup(tx) {
       await tx.query(`CREATE TABLE event_counts (stream text NOT NULL, type text NOT NULL, count bigint NOT NULL, last_position bigint NOT NULL, PRIMARY KEY (stream, type))`);
+      await tx.query('CREATE TABLE applied (position bigint NOT NULL)');
     },
     async apply(tx, events) {
       if (o.check) for (const e of events) o.check(e);
@@ -65,4 +70,10 @@ export async function readCounts(tx: SqlExecutor): Promise<Map<string, number>> 
 
 export function sorted(m: Map<string, number>): [string, number][] {
   return [...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+}
+
+/** Every handled event of the log applied exactly once by the engine (not merely absorbed by idempotence). */
+export async function appliedOnce(tx: SqlExecutor, log: readonly StoredEvent[], handles = ['A', 'B', 'C']): Promise<{ total: number; distinct: number; expected: number }> {
+  const { rows } = await tx.query<{ total: string; distinct: string }>('SELECT count(*) AS total, count(DISTINCT position) AS distinct FROM applied');
+  return { total: Number(rows[0]!.total), distinct: Number(rows[0]!.distinct), expected: log.filter((e) => handles.includes(e.type)).length };
 }

@@ -1,5 +1,5 @@
 import { searchPathSql } from '../../src/shared/projections/projection-schema.js';
-import { countsOf, eventCountProjection, readCounts, sorted } from './event-count.projection.js';
+import { appliedOnce, countsOf, eventCountProjection, readCounts, sorted } from './event-count.projection.js';
 import { allEvents, eventually, projectionKit, writeConcurrently, type Kit } from './projection-test-kit.js';
 
 describe('Projection engine: exactly once (real PostgreSQL)', () => {
@@ -21,6 +21,8 @@ describe('Projection engine: exactly once (real PostgreSQL)', () => {
     expect(log).toHaveLength(written);
     const model = await a.engine.read('event_counts', readCounts);
     expect(sorted(model)).toEqual(sorted(countsOf(log)));
+    const once = await a.engine.read('event_counts', (tx) => appliedOnce(tx, log));
+    expect(once).toEqual({ total: once.expected, distinct: once.expected, expected: once.expected });
     // Unhandled types (D) are not counted, but the checkpoint moved past them.
     expect([...model.keys()].some((k) => k.endsWith('|D'))).toBe(false);
     const { rows } = await kit.pool.query(`SELECT position, events_processed FROM projections WHERE name = 'event_counts' AND state = 'live'`);

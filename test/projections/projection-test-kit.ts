@@ -36,12 +36,15 @@ export interface Kit {
 export async function projectionKit(label: string): Promise<Kit> {
   const db = await createTestDatabase(label);
   const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  pool.on('error', () => undefined);
   const instances: Instance[] = [];
   return {
     db,
     pool,
     instance(options = {}, name = `i${instances.length}`) {
       const ipool = new pg.Pool({ connectionString: db.url, max: 12, application_name: `vagen-test-${name}` });
+      // An idle client killed by the server (a test playing a crash) must not crash the test run.
+      ipool.on('error', () => undefined);
       const store = new PostgresEventStore(ipool);
       const engine = new ProjectionEngine(ipool, store, { ...FAST, ...options }, undefined, quiet);
       let stopped = false;
