@@ -9,7 +9,7 @@ import type { DataSource } from 'typeorm';
 import { AppModule } from './app.module.js';
 import type { ResolvedConfig } from './config/config.js';
 import { createDataSource, migrate } from './shared/database/database.js';
-import { installJsonParser } from './shared/http/json-parser.js';
+import { installJsonParser, installTextParsers } from './shared/http/json-parser.js';
 import { createLogger, NestPinoLogger } from './shared/observability/logger.js';
 import { Metrics } from './shared/observability/metrics.js';
 
@@ -56,6 +56,7 @@ export async function createApp(
   });
   const fastify = app.getHttpAdapter().getInstance();
   installJsonParser(fastify, config.jsonMaxDepth);
+  installTextParsers(fastify);
   fastify.addHook('onRequest', async (req, reply) => {
     (req as unknown as { startedAt: bigint }).startedAt = process.hrtime.bigint();
     void reply.header('x-request-id', req.id);

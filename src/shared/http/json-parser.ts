@@ -25,6 +25,11 @@ export function installJsonParser(fastify: FastifyInstance, maxDepth: number): v
   });
 }
 
+/** CSV and NDJSON bodies (benefit-month import) arrive as text; the endpoint parses them. */
+export function installTextParsers(fastify: FastifyInstance): void {
+  fastify.addContentTypeParser(/^(text\/csv|application\/(x-)?ndjson|application\/jsonl)(;.*)?$/, { parseAs: 'string' }, (_req, body, done) => done(null, String(body)));
+}
+
 function depth(v: unknown): number {
   if (v === null || typeof v !== 'object') return 0;
   let max = 0;

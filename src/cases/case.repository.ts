@@ -1,0 +1,120 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { fold } from '../shared/domain/decider.js';
+import { DomainError } from '../shared/domain/domain-error.js';
+import { EVENT_STORE, StreamNotFound, WrongExpectedVersion, type EventStore, type NewEvent, type SqlExecutor, type StoredEvent } from '../shared/event-store/event-store.port.js';
+import { preconditionFailed } from '../shared/http/conditional.js';
+import { ProjectionEngine } from '../shared/projections/projection-engine.js';
+import { streams } from '../shared/streams.js';
+import { caseDecider, type CaseCommand, type CaseState } from './case.decider.js';
+import { asCaseEvents, type CaseEvent } from './case.events.js';
+
+export interface CommandMeta {
+  municipality: string;
+  /** User id (token `sub`) or `system:<job>`. */
+  actor: string;
+  /** From If-Match: the version the client saw. */
+  ifMatch?: number;
+  correlationId?: string;
+}
+
+export interface CaseCommandOutcome {
+  caseId: string;
+  /** Stream version after the command. */
+  version: number;
+  /** Global position of the command's last event (or of the stream's last event when nothing was recorded). */
+  position: number;
+  /** The whole stream after the command. */
+  events: StoredEvent[];
+  /** What this command recorded (empty for an idempotent repeat). */
+  recorded: CaseEvent[];
+}
+
+/** Internal retries when another command changed the case between our read and our append. */
+const MAX_ATTEMPTS = 8;
+
+/**
+ * Load → decide → append for one case stream. Optimistic concurrency is enforced by the store:
+ * with If-Match a conflict is the client's (412); without it the server re-reads and decides
+ * again, so a command is checked against the latest state (API.md "Optimistic concurrency").
+ */
+@Injectable()
+export class CaseRepository {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly projections: ProjectionEngine,
+  ) {}
+
+  /** The case's events (as known at `knownAt`), or a 404 when the municipality has no such case. */
+  async load(municipality: string, caseId: string, knownAt?: Date): Promise<StoredEvent[]> {
+    if (!/^[0-9a-f-]{36}$/i.test(caseId)) throw DomainError.notFound('case-not-found', `Case ${caseId} not found.`);
+    try {
+      const events = await this.store.readStream(streams.case(municipality, caseId), knownAt ? { knownAt } : {});
+      if (events.length === 0) throw new StreamNotFound(caseId);
+      return events;
+    } catch (e) {
+      if (e instanceof StreamNotFound) throw DomainError.notFound('case-not-found', `Case ${caseId} not found.`);
+      throw e;
+    }
+  }
+
+  state(events: readonly StoredEvent[]): CaseState {
+    return fold(caseDecider, asCaseEvents(events) as unknown as CaseEvent[]);
+  }
+
+  /**
+   * Runs a command on an existing case. `build` turns the current state into the decider's
+   * command (resolving rounds, encrypting reasons); it may run more than once on retries.
+   */
+  async execute(meta: CommandMeta, caseId: string, build: (state: CaseState, events: StoredEvent[]) => Promise<CaseCommand> | CaseCommand): Promise<CaseCommandOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      const events = await this.load(meta.municipality, caseId);
+      const version = events[events.length - 1]!.version;
+      if (meta.ifMatch !== undefined && meta.ifMatch !== version) throw preconditionFailed(version);
+      const state = this.state(events);
+      const decided = caseDecider.decide(await build(state, events), state);
+      if (decided.length === 0) {
+        return { caseId, version, position: events[events.length - 1]!.position, events, recorded: [] };
+      }
+      try {
+        const result = await this.append(meta, caseId, decided, version);
+        const after = await this.load(meta.municipality, caseId);
+        return { caseId, version: result.nextExpectedVersion, position: result.lastPosition, events: after, recorded: decided };
+      } catch (e) {
+        if (!(e instanceof WrongExpectedVersion)) throw e;
+        if (meta.ifMatch !== undefined) throw preconditionFailed(e.actual);
+        if (attempt >= MAX_ATTEMPTS) throw e;
+      }
+    }
+  }
+
+  /** Registers a new case stream (expected: no stream). */
+  async create(meta: CommandMeta, caseId: string, command: CaseCommand, alsoInTransaction?: (tx: SqlExecutor) => Promise<void>): Promise<CaseCommandOutcome> {
+    const decided = caseDecider.decide(command, caseDecider.initialState);
+    const result = await this.append(meta, caseId, decided, 'no_stream', alsoInTransaction);
+    const events = await this.load(meta.municipality, caseId);
+    return { caseId, version: result.nextExpectedVersion, position: result.lastPosition, events, recorded: decided };
+  }
+
+  private append(meta: CommandMeta, caseId: string, decided: CaseEvent[], expectedVersion: number | 'no_stream', alsoInTransaction?: (tx: SqlExecutor) => Promise<void>) {
+    const correlationId = meta.correlationId ?? randomUUID();
+    const events: NewEvent[] = decided.map((e) => ({
+      type: e.type,
+      schemaVersion: e.schemaVersion,
+      data: e.data as unknown as Record<string, unknown>,
+      metadata: { ...e.metadata, correlationId },
+    }));
+    const inline = this.projections.inline();
+    return this.store.append(streams.case(meta.municipality, caseId), events, {
+      expectedVersion,
+      tenant: meta.municipality,
+      // Inline views (open case per person, round guard) are written in the same transaction.
+      inline: alsoInTransaction
+        ? async (tx, stored) => {
+            await alsoInTransaction(tx);
+            await inline(tx, stored);
+          }
+        : inline,
+    });
+  }
+}

@@ -1,0 +1,94 @@
+import { Injectable } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import type { Principal } from '../shared/auth/principal.js';
+import type { StoredEvent } from '../shared/event-store/event-store.port.js';
+import { AccessLog } from '../shared/privacy/access-log.js';
+import { isShredded, PersonVault } from '../shared/privacy/vault.js';
+import { formatPersonalIdentityNumber } from '../shared/privacy/personal-identity-number.js';
+import { DomainError } from '../shared/domain/domain-error.js';
+import { asCaseEvents } from './case.events.js';
+import { caseView, type CaseView } from './case.view.js';
+
+export type CaseResponse = Omit<CaseView, 'pseudonym' | 'assessments'> & {
+  personalIdentityNumber: string;
+  assessments: Record<string, Omit<CaseView['assessments'][string], 'corrections'> & { corrections: { answers: unknown; reason: string | null; correctedBy: string; recordedAt: string | null }[] }>;
+};
+
+export interface HistoryItem {
+  position: number;
+  version: number;
+  type: string;
+  effectiveDate: string;
+  recordedAt: string;
+  actor: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * Turns a case's events into what a caseworker sees: the personnummer and free text decrypted
+ * from the vault, and every such read written to the access log in the same request (a failed
+ * log write fails the read).
+ */
+@Injectable()
+export class CaseResponder {
+  constructor(
+    private readonly vault: PersonVault,
+    private readonly accessLog: AccessLog,
+  ) {}
+
+  async view(req: FastifyRequest, principal: Principal, municipality: string, events: StoredEvent[], validAt?: string): Promise<CaseResponse> {
+    const view = caseView(asCaseEvents(events), validAt ? { validAt } : {});
+    if (!view) throw DomainError.notFound('case-not-found', validAt ? `The case did not exist on ${validAt}.` : 'Case not found.');
+    await this.log(req, principal, municipality, view.id, view.pseudonym);
+    const pin = await this.pin(municipality, view.pseudonym);
+    const { pseudonym, assessments, ...rest } = view;
+    const decrypted: CaseResponse['assessments'] = {};
+    for (const [roundId, a] of Object.entries(assessments)) {
+      decrypted[roundId] = {
+        ...a,
+        corrections: await Promise.all(
+          a.corrections.map(async ({ reasonCiphertext, ...c }) => ({ ...c, reason: await this.text(municipality, pseudonym, reasonCiphertext) })),
+        ),
+      };
+    }
+    return { ...rest, personalIdentityNumber: pin, assessments: decrypted };
+  }
+
+  async history(req: FastifyRequest, principal: Principal, municipality: string, caseId: string, events: StoredEvent[]): Promise<HistoryItem[]> {
+    const pseudonym = String(events.find((e) => e.type === 'CaseRegistered')?.data.pseudonym ?? '');
+    await this.log(req, principal, municipality, caseId, pseudonym);
+    return Promise.all(
+      events.map(async (e) => {
+        const { reasonCiphertext, pseudonym: _p, ...data } = e.data as Record<string, unknown>;
+        if (typeof reasonCiphertext === 'string') data.reason = await this.text(municipality, pseudonym, reasonCiphertext);
+        else if (reasonCiphertext === null) data.reason = null;
+        return {
+          position: e.position,
+          version: e.version,
+          type: e.type,
+          effectiveDate: String(e.metadata.effectiveDate),
+          recordedAt: e.recordedAt.toISOString(),
+          actor: e.metadata.actor,
+          data,
+        };
+      }),
+    );
+  }
+
+  async log(req: FastifyRequest, principal: Principal, municipality: string, caseId: string, pseudonym: string | null): Promise<void> {
+    await this.accessLog.record({ ...AccessLog.context(req, principal, municipality), caseId, pseudonym });
+  }
+
+  private async pin(municipality: string, pseudonym: string): Promise<string> {
+    const pins = await this.vault.revealPins(municipality, [pseudonym]);
+    const pin = pins.get(pseudonym);
+    // An erased person's case is gone for readers (API.md "Administration").
+    if (pin === undefined || isShredded(pin)) throw DomainError.notFound('case-not-found', 'Case not found.');
+    return formatPersonalIdentityNumber(pin);
+  }
+
+  private async text(municipality: string, pseudonym: string, envelope: string): Promise<string | null> {
+    const t = await this.vault.decryptFor(municipality, pseudonym, envelope);
+    return isShredded(t) ? null : t;
+  }
+}

@@ -1,0 +1,62 @@
+import { DomainError } from '../../shared/domain/domain-error.js';
+import type { SqlExecutor, StoredEvent } from '../../shared/event-store/event-store.port.js';
+import type { Projection } from '../../shared/projections/projection.js';
+import { caseIdOfStream } from '../../shared/streams.js';
+
+/**
+ * Inline view "which person has an open case" (one per person per municipality). Written in the
+ * append's transaction, so the primary key settles two registrations of the same person racing
+ * each other: the second append fails with 409 and nothing of it is written.
+ */
+export const openCasesProjection: Projection = {
+  name: 'open_cases',
+  version: 1,
+  kind: 'inline',
+  handles: ['CaseRegistered', 'CaseClosed', 'CaseReopened'],
+
+  async setup(tx) {
+    await tx.query(`CREATE TABLE case_persons (case_id uuid PRIMARY KEY, municipality text NOT NULL, pseudonym text NOT NULL)`);
+    await tx.query(`CREATE TABLE open_cases (municipality text NOT NULL, pseudonym text NOT NULL, case_id uuid NOT NULL UNIQUE, PRIMARY KEY (municipality, pseudonym))`);
+  },
+
+  async apply(tx, events) {
+    for (const e of events) {
+      const caseId = caseIdOfStream(e.stream)!;
+      switch (e.type) {
+        case 'CaseRegistered': {
+          const pseudonym = String(e.data.pseudonym);
+          await tx.query('INSERT INTO case_persons (case_id, municipality, pseudonym) VALUES ($1, $2, $3) ON CONFLICT (case_id) DO NOTHING', [caseId, e.tenant, pseudonym]);
+          await open(tx, e, caseId, pseudonym);
+          break;
+        }
+        case 'CaseReopened': {
+          const { rows } = await tx.query<{ pseudonym: string }>('SELECT pseudonym FROM case_persons WHERE case_id = $1', [caseId]);
+          if (rows[0]) await open(tx, e, caseId, rows[0].pseudonym);
+          break;
+        }
+        case 'CaseClosed':
+          await tx.query('DELETE FROM open_cases WHERE case_id = $1', [caseId]);
+          break;
+      }
+    }
+  },
+};
+
+async function open(tx: SqlExecutor, e: StoredEvent, caseId: string, pseudonym: string): Promise<void> {
+  const inserted = await tx.query(
+    'INSERT INTO open_cases (municipality, pseudonym, case_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1',
+    [e.tenant, pseudonym, caseId],
+  );
+  if (inserted.rowCount === 1) return;
+  const { rows } = await tx.query<{ case_id: string }>('SELECT case_id FROM open_cases WHERE municipality = $1 AND pseudonym = $2', [e.tenant, pseudonym]);
+  const existing = rows[0]?.case_id;
+  if (existing !== undefined && existing !== caseId) {
+    throw DomainError.conflict('person-has-open-case', `The person already has an open case (${existing}) in this municipality.`, { caseId: existing });
+  }
+}
+
+/** The person's open case in the municipality, if any (the decider's `openCaseOfPerson`). */
+export async function openCaseOf(tx: SqlExecutor, municipality: string, pseudonym: string): Promise<string | null> {
+  const { rows } = await tx.query<{ case_id: string }>('SELECT case_id FROM open_cases WHERE municipality = $1 AND pseudonym = $2', [municipality, pseudonym]);
+  return rows[0]?.case_id ?? null;
+}

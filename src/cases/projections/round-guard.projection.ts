@@ -1,0 +1,38 @@
+import { DomainError } from '../../shared/domain/domain-error.js';
+import type { Projection } from '../../shared/projections/projection.js';
+
+/**
+ * Inline guard: an assessment must not be recorded in a round that has been closed, even when
+ * the command was decided while the round was still open. The assessment's append reads the
+ * round's row FOR SHARE in its own transaction; closing the round updates that row. Appends are
+ * serialised by the store, so whichever commits first wins and the other sees it.
+ */
+export const roundGuardProjection: Projection = {
+  name: 'round_guard',
+  version: 1,
+  kind: 'inline',
+  handles: ['RoundOpened', 'RoundClosed', 'AssessmentRecorded'],
+
+  async setup(tx) {
+    await tx.query(`CREATE TABLE round_guard (round_id text PRIMARY KEY, municipality text NOT NULL, status text NOT NULL)`);
+  },
+
+  async apply(tx, events) {
+    for (const e of events) {
+      const roundId = String(e.data.roundId);
+      switch (e.type) {
+        case 'RoundOpened':
+          await tx.query(`INSERT INTO round_guard (round_id, municipality, status) VALUES ($1, $2, 'open') ON CONFLICT (round_id) DO NOTHING`, [roundId, e.tenant]);
+          break;
+        case 'RoundClosed':
+          await tx.query(`UPDATE round_guard SET status = 'closed' WHERE round_id = $1`, [roundId]);
+          break;
+        case 'AssessmentRecorded': {
+          const { rows } = await tx.query<{ status: string }>('SELECT status FROM round_guard WHERE round_id = $1 FOR SHARE', [roundId]);
+          if (rows[0]?.status === 'closed') throw DomainError.conflict('round-closed', `Round ${roundId} is closed; no more assessments can be recorded in it.`);
+          break;
+        }
+      }
+    }
+  },
+};
