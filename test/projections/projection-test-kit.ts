@@ -46,7 +46,7 @@ export async function projectionKit(label: string): Promise<Kit> {
       // An idle client killed by the server (a test playing a crash) must not crash the test run.
       ipool.on('error', () => undefined);
       const store = new PostgresEventStore(ipool);
-      const engine = new ProjectionEngine(ipool, store, { ...FAST, ...options }, undefined, quiet);
+      const engine = new ProjectionEngine(ipool, store, { ...FAST, instanceName: name, ...options }, undefined, quiet);
       let stopped = false;
       const inst: Instance = {
         pool: ipool,
@@ -55,16 +55,19 @@ export async function projectionKit(label: string): Promise<Kit> {
         async stop() {
           if (stopped) return;
           stopped = true;
-          await engine.stop();
-          await store.close();
-          await ipool.end();
+          try {
+            await engine.stop();
+            await store.close();
+          } finally {
+            await ipool.end();
+          }
         },
       };
       instances.push(inst);
       return inst;
     },
     async close() {
-      for (const i of instances) await i.stop().catch(() => undefined);
+      for (const i of instances) await i.stop().catch((e: unknown) => console.warn('instance did not stop cleanly', e));
       await pool.end();
       await db.drop();
     },

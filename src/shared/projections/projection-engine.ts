@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { hostname } from 'node:os';
 import pg, { type Pool, type PoolClient } from 'pg';
 import type { AppendOptions, EventStore, SqlExecutor, StoredEvent } from '../event-store/event-store.port.js';
 import { Problem } from '../http/problem.js';
@@ -28,6 +29,8 @@ export interface ProjectionEngineOptions {
   minPositionTimeoutMs: number;
   /** `/health/ready` fails when a live projection lags more events than this. */
   lagReadyThreshold: number;
+  /** Shown in pg_stat_activity (`vagen-projections:<name>`), to see which instance runs what. */
+  instanceName: string;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: ProjectionEngineOptions = {
@@ -40,6 +43,7 @@ export const DEFAULT_ENGINE_OPTIONS: ProjectionEngineOptions = {
   metricsRefreshMs: 5000,
   minPositionTimeoutMs: 5000,
   lagReadyThreshold: 10_000,
+  instanceName: `${hostname()}:${process.pid}`,
 };
 
 export interface BuildStatus {
@@ -495,7 +499,7 @@ export class ProjectionEngine {
 
   /** A connection of its own, outside the pool (leases and LISTEN live on it). */
   private async connect(): Promise<pg.Client> {
-    const client = new pg.Client({ ...(this.pool as unknown as { options: pg.ClientConfig }).options, application_name: 'vagen-projections' });
+    const client = new pg.Client({ ...(this.pool as unknown as { options: pg.ClientConfig }).options, application_name: `vagen-projections:${this.options.instanceName}`.slice(0, 63) });
     // An idle client whose connection dies emits 'error'; without a listener that would crash the process.
     client.on('error', (e) => this.log.warn(`projection connection: ${e.message}`));
     await client.connect();
