@@ -1,0 +1,119 @@
+import type { BornAbroad, ChildrenInHousehold, ClosureReason, Gender, InterventionProvider, InterventionType, Priority } from '../../cases/case.events.js';
+import { caseView } from '../../cases/case.view.js';
+import type { Answers } from '../../questionnaires/questionnaire.js';
+import { DURATION_RULES, longestSpell, monthIndex } from '../../reports/benefit-duration.js';
+import type { UnitCode } from '../../units/units.js';
+import { type AssessmentFacts, type CaseFacts, toCaseEventRecords } from './case-facts.js';
+
+/**
+ * One case in a round's snapshot: its state on the round's reference date.
+ *
+ * The snapshot keeps a row for every case registered on or before the reference date; the
+ * round's population ("every case open on the reference date") is the rows with status `open`.
+ * Closed rows are what flows need for `closed:<reason>` and what a panel needs for outcomes.
+ *
+ * Two clocks meet here. Unit, status, interventions, benefit months and background are folded
+ * as valid on the reference date (`caseView(…, { validAt })`). The round's assessment and
+ * priority are the round's own, whenever during the round they were made (an assessment is
+ * usually dated after the reference date), with every correction in force.
+ */
+export interface SnapshotRow {
+  caseId: string;
+  pseudonym: string;
+  status: 'open' | 'closed';
+  /** The unit while open, else null. */
+  unit: UnitCode | null;
+  closureReason: ClosureReason | null;
+  /** The priority set for this round, null when none was. */
+  priority: Priority | null;
+  gender: Gender;
+  birthYear: number;
+  bornAbroad: BornAbroad;
+  childrenInHousehold: ChildrenInHousehold;
+  registeredOn: string;
+  /** The round's answers with corrections applied; null when the case was not assessed in the round. */
+  answers: Answers | null;
+  /** Actor id of the assessing caseworker (for the consistency report; pseudonymised on the way out). */
+  assessedBy: string | null;
+  assessedOn: string | null;
+  /** Interventions running on the reference date. */
+  interventions: { type: InterventionType; provider: InterventionProvider }[];
+  benefitMonthsLast12: number;
+  longTerm: boolean;
+  veryLongTerm: boolean;
+  fiveYear: boolean;
+  tenYear: boolean;
+}
+
+export interface RoundRef {
+  roundId: string;
+  referenceDate: string;
+}
+
+/** The row of one case for a round, or null when the case was not registered on the reference date. */
+export function snapshotRow(facts: CaseFacts, assessment: AssessmentFacts | undefined, round: RoundRef): SnapshotRow | null {
+  const base = toCaseEventRecords(facts.events);
+  const atRef = caseView(base, { validAt: round.referenceDate });
+  if (!atRef) return null;
+  // The round's own assessment and priority: folded without validAt (they are dated during the
+  // round, often after its reference date), from the registration, priorities and the assessment.
+  const roundEvents = [...base.filter((e) => e.type === 'CaseRegistered' || e.type === 'PrioritySet'), ...toCaseEventRecords(assessment?.events ?? [])];
+  const forRound = caseView(roundEvents)!;
+  const a = forRound.assessments[round.roundId];
+  const refMonth = round.referenceDate.slice(0, 7);
+  const months = facts.months.filter((m) => m <= refMonth);
+  return {
+    caseId: facts.caseId,
+    pseudonym: facts.pseudonym,
+    status: atRef.status,
+    unit: atRef.unit,
+    closureReason: atRef.closure?.reason ?? null,
+    priority: forRound.priorityByRound[round.roundId] ?? null,
+    gender: atRef.gender,
+    birthYear: atRef.birthYear,
+    bornAbroad: atRef.bornAbroad,
+    childrenInHousehold: atRef.childrenInHousehold,
+    registeredOn: atRef.registeredOn,
+    answers: a ? a.answers : null,
+    assessedBy: a ? a.assessedBy : null,
+    assessedOn: a ? a.effectiveDate : null,
+    interventions: atRef.interventions.filter((i) => i.endDate === null).map((i) => ({ type: i.type, provider: i.provider })),
+    benefitMonthsLast12: months.filter((m) => monthIndex(m) > monthIndex(refMonth) - 12).length,
+    ...durationFlagsAt(months, round.referenceDate),
+  };
+}
+
+/**
+ * The long-term flags of the seed's table on a reference date: the same categories and the same
+ * spell rule as the yearly report (benefit-duration.ts), with windows of the same length that end
+ * with the reference month instead of a calendar year (12, 36, 72 and 120 months). A snapshot is
+ * taken mid-year, and "long-term on the reference date" should not depend on how much of the
+ * calendar year has passed.
+ */
+export function durationFlagsAt(months: readonly string[], referenceDate: string): Pick<SnapshotRow, 'longTerm' | 'veryLongTerm' | 'fiveYear' | 'tenYear'> {
+  const end = monthIndex(referenceDate.slice(0, 7));
+  const set = new Set(months.map(monthIndex));
+  const flag = (category: string) => {
+    const rule = DURATION_RULES.find((r) => r.category === category)!;
+    const length = (1 - rule.fromYearOffset) * 12;
+    return longestSpell(set, end - length + 1, end, rule.maxBreak) >= rule.minMonths;
+  };
+  return { longTerm: flag('long_term'), veryLongTerm: flag('very_long_term'), fiveYear: flag('five_year'), tenYear: flag('ten_year') };
+}
+
+export const AGE_GROUPS = ['under_25', '25_34', '35_44', '45_54', '55_plus'] as const;
+export type AgeGroup = (typeof AGE_GROUPS)[number];
+
+/** Age reached during the reference year (only the birth year is kept, never the date). */
+export function ageGroup(birthYear: number, referenceDate: string): AgeGroup {
+  const age = Number(referenceDate.slice(0, 4)) - birthYear;
+  if (age < 25) return 'under_25';
+  if (age < 35) return '25_34';
+  if (age < 45) return '35_44';
+  if (age < 55) return '45_54';
+  return '55_plus';
+}
+
+export function hasChildren(children: ChildrenInHousehold): 'yes' | 'no' | 'unknown' {
+  return children === 'unknown' ? 'unknown' : children > 0 ? 'yes' : 'no';
+}
