@@ -69,7 +69,11 @@ const addDays = (date: string, days: number) => new Date(Date.parse(`${date}T12:
 const addMonths = (date: string, months: number) => {
   const [y, m] = date.split('-').map(Number) as [number, number];
   const i = y * 12 + (m - 1) + months;
-  return `${Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}-${date.slice(8, 10)}`;
+  const year = Math.floor(i / 12);
+  const month = (i % 12) + 1;
+  // 31 March + 6 months = 30 September: the day is clamped to the month's length.
+  const day = Math.min(Number(date.slice(8, 10)), new Date(Date.UTC(year, month, 0)).getUTCDate());
+  return `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
 };
 
 function pick<T>(rand: () => number, items: readonly T[], weights?: readonly number[]): T {

@@ -1,0 +1,279 @@
+import { CASE_EVENT_TYPES } from '../../cases/case.events.js';
+import type { Question } from '../../questionnaires/questionnaire.js';
+import type { SqlExecutor, StoredEvent } from '../../shared/event-store/event-store.port.js';
+import type { Projection } from '../../shared/projections/projection.js';
+import { caseIdOfStream } from '../../shared/streams.js';
+import { type AssessmentFacts, type CaseFacts, applyToAssessment, applyToCase, factKind, type FactEvent } from './case-facts.js';
+import { snapshotRow, type SnapshotRow } from './snapshot-row.js';
+
+export const ROUND_SNAPSHOTS = 'round_snapshots';
+
+/**
+ * The insight read side: per case the compact facts (case-facts.ts), per (case, round) the
+ * assessment, the municipality's rounds and questionnaire versions, and the frozen snapshots.
+ *
+ * Freezing: when the projection reaches a RoundClosed, it has applied exactly the events before
+ * it in the log (batches are split at each RoundClosed), which is "as known at closing" by the
+ * definition in round.events.ts. It folds every case registered by the reference date into a row
+ * and writes them, in the same transaction as the checkpoint. A RoundClosed seen again (a
+ * re-applied batch) finds the round already frozen and changes nothing.
+ */
+export const roundSnapshotsProjection: Projection = {
+  name: ROUND_SNAPSHOTS,
+  version: 1,
+  kind: 'async',
+  handles: [...CASE_EVENT_TYPES, 'RoundOpened', 'RoundClosed', 'QuestionnairePublished'],
+
+  async setup(tx) {
+    await tx.query(`
+      CREATE TABLE insight_cases (
+        tenant text NOT NULL,
+        case_id text NOT NULL,
+        pseudonym text NOT NULL,
+        registered_on date NOT NULL,
+        position bigint NOT NULL,
+        events jsonb NOT NULL,
+        months text[] NOT NULL,
+        PRIMARY KEY (tenant, case_id)
+      )`);
+    await tx.query('CREATE INDEX insight_cases_pseudonym ON insight_cases (tenant, pseudonym)');
+    await tx.query(`
+      CREATE TABLE insight_assessments (
+        tenant text NOT NULL,
+        round_id text NOT NULL,
+        case_id text NOT NULL,
+        position bigint NOT NULL,
+        events jsonb NOT NULL,
+        PRIMARY KEY (tenant, round_id, case_id)
+      )`);
+    await tx.query(`
+      CREATE TABLE insight_rounds (
+        tenant text NOT NULL,
+        round_id text NOT NULL,
+        label text NOT NULL,
+        reference_date date NOT NULL,
+        questionnaire_version integer NOT NULL,
+        opened_position bigint NOT NULL,
+        opened_at timestamptz NOT NULL,
+        closed_position bigint,
+        closed_at timestamptz,
+        closed_on date,
+        frozen_rows integer,
+        PRIMARY KEY (tenant, round_id)
+      )`);
+    await tx.query(`CREATE TABLE insight_questionnaires (tenant text NOT NULL, version integer NOT NULL, questions jsonb NOT NULL, PRIMARY KEY (tenant, version))`);
+    // One row per case registered by the reference date; `row` is a SnapshotRow.
+    await tx.query(`
+      CREATE TABLE snapshot_rows (
+        tenant text NOT NULL,
+        round_id text NOT NULL,
+        case_id text NOT NULL,
+        pseudonym text NOT NULL,
+        status text NOT NULL,
+        row jsonb NOT NULL,
+        PRIMARY KEY (tenant, round_id, case_id)
+      )`);
+  },
+
+  async apply(tx, events) {
+    let segment: StoredEvent[] = [];
+    for (const e of events) {
+      if (e.type !== 'RoundClosed') {
+        segment.push(e);
+        continue;
+      }
+      await applySegment(tx, segment);
+      segment = [];
+      await freeze(tx, e);
+    }
+    await applySegment(tx, segment);
+  },
+};
+
+async function applySegment(tx: SqlExecutor, events: readonly StoredEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const caseEvents: StoredEvent[] = [];
+  const assessmentEvents: StoredEvent[] = [];
+  for (const e of events) {
+    switch (e.type) {
+      case 'RoundOpened':
+        await tx.query(
+          `INSERT INTO insight_rounds (tenant, round_id, label, reference_date, questionnaire_version, opened_position, opened_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+          [e.tenant, e.data.roundId, e.data.label, e.data.referenceDate, e.data.questionnaireVersion, e.position, e.recordedAt],
+        );
+        break;
+      case 'QuestionnairePublished':
+        await tx.query('INSERT INTO insight_questionnaires (tenant, version, questions) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
+          e.tenant,
+          e.data.version,
+          JSON.stringify(e.data.questions as Question[]),
+        ]);
+        break;
+      default: {
+        const kind = factKind(e.type);
+        if (kind === 'case') caseEvents.push(e);
+        else if (kind === 'assessment') assessmentEvents.push(e);
+      }
+    }
+  }
+  await applyCaseEvents(tx, caseEvents);
+  await applyAssessmentEvents(tx, assessmentEvents);
+}
+
+interface CaseRowRaw {
+  tenant: string;
+  case_id: string;
+  pseudonym: string;
+  registered_on: string;
+  position: string;
+  events: FactEvent[];
+  months: string[];
+}
+
+function factsFromRow(r: CaseRowRaw): CaseFacts {
+  return { caseId: r.case_id, tenant: r.tenant, pseudonym: r.pseudonym, registeredOn: r.registered_on, position: Number(r.position), events: r.events, months: r.months };
+}
+
+async function applyCaseEvents(tx: SqlExecutor, events: readonly StoredEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const keys = new Map<string, { tenant: string; caseId: string }>();
+  for (const e of events) keys.set(`${e.tenant}|${caseIdOfStream(e.stream)}`, { tenant: e.tenant, caseId: caseIdOfStream(e.stream)! });
+  const { rows } = await tx.query<CaseRowRaw>(
+    `SELECT c.tenant, c.case_id, c.pseudonym, to_char(c.registered_on, 'YYYY-MM-DD') AS registered_on, c.position, c.events, c.months
+       FROM insight_cases c JOIN unnest($1::text[], $2::text[]) AS k(tenant, case_id) USING (tenant, case_id)`,
+    [[...keys.values()].map((k) => k.tenant), [...keys.values()].map((k) => k.caseId)],
+  );
+  const facts = new Map<string, CaseFacts | undefined>(rows.map((r) => [`${r.tenant}|${r.case_id}`, factsFromRow(r)]));
+  const changed = new Set<string>();
+  for (const e of events) {
+    const key = `${e.tenant}|${caseIdOfStream(e.stream)}`;
+    const before = facts.get(key);
+    const after = applyToCase(before, e);
+    if (after !== before) {
+      facts.set(key, after);
+      changed.add(key);
+    }
+  }
+  const out = [...changed].map((k) => facts.get(k)).filter((f): f is CaseFacts => f !== undefined);
+  if (out.length === 0) return;
+  await tx.query(
+    `INSERT INTO insight_cases (tenant, case_id, pseudonym, registered_on, position, events, months)
+     SELECT r.tenant, r.case_id, r.pseudonym, r.registered_on, r.position, r.events, ARRAY(SELECT jsonb_array_elements_text(r.months))
+       FROM jsonb_to_recordset($1::jsonb) AS r(tenant text, case_id text, pseudonym text, registered_on date, position bigint, events jsonb, months jsonb)
+     ON CONFLICT (tenant, case_id) DO UPDATE SET position = EXCLUDED.position, events = EXCLUDED.events, months = EXCLUDED.months
+     WHERE insight_cases.position < EXCLUDED.position`,
+    [JSON.stringify(out.map((f) => ({ tenant: f.tenant, case_id: f.caseId, pseudonym: f.pseudonym, registered_on: f.registeredOn, position: f.position, events: f.events, months: f.months })))],
+  );
+}
+
+async function applyAssessmentEvents(tx: SqlExecutor, events: readonly StoredEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const keyOf = (e: StoredEvent) => `${e.tenant}|${String(e.data.roundId)}|${caseIdOfStream(e.stream)}`;
+  const keys = new Map<string, [string, string, string]>();
+  for (const e of events) keys.set(keyOf(e), [e.tenant, String(e.data.roundId), caseIdOfStream(e.stream)!]);
+  const list = [...keys.values()];
+  const { rows } = await tx.query<{ tenant: string; round_id: string; case_id: string; position: string; events: FactEvent[] }>(
+    `SELECT a.tenant, a.round_id, a.case_id, a.position, a.events
+       FROM insight_assessments a JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(tenant, round_id, case_id) USING (tenant, round_id, case_id)`,
+    [list.map((k) => k[0]), list.map((k) => k[1]), list.map((k) => k[2])],
+  );
+  const facts = new Map<string, AssessmentFacts>(
+    rows.map((r) => [`${r.tenant}|${r.round_id}|${r.case_id}`, { tenant: r.tenant, roundId: r.round_id, caseId: r.case_id, position: Number(r.position), events: r.events }]),
+  );
+  const changed = new Set<string>();
+  for (const e of events) {
+    const key = keyOf(e);
+    const before = facts.get(key);
+    const after = applyToAssessment(before, e);
+    if (after !== before) {
+      facts.set(key, after);
+      changed.add(key);
+    }
+  }
+  if (changed.size === 0) return;
+  await tx.query(
+    `INSERT INTO insight_assessments (tenant, round_id, case_id, position, events)
+     SELECT r.tenant, r.round_id, r.case_id, r.position, r.events
+       FROM jsonb_to_recordset($1::jsonb) AS r(tenant text, round_id text, case_id text, position bigint, events jsonb)
+     ON CONFLICT (tenant, round_id, case_id) DO UPDATE SET position = EXCLUDED.position, events = EXCLUDED.events
+     WHERE insight_assessments.position < EXCLUDED.position`,
+    [JSON.stringify([...changed].map((k) => facts.get(k)!).map((f) => ({ tenant: f.tenant, round_id: f.roundId, case_id: f.caseId, position: f.position, events: f.events })))],
+  );
+}
+
+export interface RoundRow {
+  tenant: string;
+  roundId: string;
+  label: string;
+  referenceDate: string;
+  questionnaireVersion: number;
+  openedPosition: number;
+  openedAt: Date;
+  closedPosition: number | null;
+  closedAt: Date | null;
+  closedOn: string | null;
+}
+
+export const ROUND_COLUMNS = `tenant, round_id, label, to_char(reference_date, 'YYYY-MM-DD') AS reference_date, questionnaire_version,
+  opened_position, opened_at, closed_position, closed_at, to_char(closed_on, 'YYYY-MM-DD') AS closed_on`;
+
+export function toRoundRow(r: Record<string, unknown>): RoundRow {
+  return {
+    tenant: String(r.tenant),
+    roundId: String(r.round_id),
+    label: String(r.label),
+    referenceDate: String(r.reference_date),
+    questionnaireVersion: Number(r.questionnaire_version),
+    openedPosition: Number(r.opened_position),
+    openedAt: r.opened_at as Date,
+    closedPosition: r.closed_position === null ? null : Number(r.closed_position),
+    closedAt: (r.closed_at as Date | null) ?? null,
+    closedOn: (r.closed_on as string | null) ?? null,
+  };
+}
+
+/** Every case registered by the reference date, folded from the facts as they stand in this transaction. */
+export async function computeRowsFromFacts(tx: SqlExecutor, tenant: string, round: { roundId: string; referenceDate: string }): Promise<SnapshotRow[]> {
+  const [cases, assessments] = await Promise.all([
+    tx.query<CaseRowRaw>(
+      `SELECT tenant, case_id, pseudonym, to_char(registered_on, 'YYYY-MM-DD') AS registered_on, position, events, months
+         FROM insight_cases WHERE tenant = $1 AND registered_on <= $2::date`,
+      [tenant, round.referenceDate],
+    ),
+    tx.query<{ case_id: string; position: string; events: FactEvent[] }>('SELECT case_id, position, events FROM insight_assessments WHERE tenant = $1 AND round_id = $2', [
+      tenant,
+      round.roundId,
+    ]),
+  ]);
+  const byCase = new Map(assessments.rows.map((a) => [a.case_id, a]));
+  const rows: SnapshotRow[] = [];
+  for (const c of cases.rows) {
+    const a = byCase.get(c.case_id);
+    const row = snapshotRow(factsFromRow(c), a ? { tenant, roundId: round.roundId, caseId: c.case_id, position: Number(a.position), events: a.events } : undefined, round);
+    if (row) rows.push(row);
+  }
+  return rows.sort((x, y) => (x.caseId < y.caseId ? -1 : x.caseId > y.caseId ? 1 : 0));
+}
+
+async function freeze(tx: SqlExecutor, closed: StoredEvent): Promise<void> {
+  const { rows } = await tx.query(`SELECT ${ROUND_COLUMNS} FROM insight_rounds WHERE tenant = $1 AND round_id = $2`, [closed.tenant, closed.data.roundId]);
+  if (!rows[0]) return;
+  const round = toRoundRow(rows[0]);
+  if (round.closedPosition !== null) return;
+  const snapshot = await computeRowsFromFacts(tx, round.tenant, round);
+  // In slices: one parameter of tens of megabytes is slower to parse than a few of a few.
+  for (let i = 0; i < snapshot.length; i += 2000) {
+    const slice = snapshot.slice(i, i + 2000);
+    await tx.query(
+      `INSERT INTO snapshot_rows (tenant, round_id, case_id, pseudonym, status, row)
+       SELECT $1, $2, r->>'caseId', r->>'pseudonym', r->>'status', r FROM jsonb_array_elements($3::jsonb) AS r
+       ON CONFLICT DO NOTHING`,
+      [round.tenant, round.roundId, JSON.stringify(slice)],
+    );
+  }
+  await tx.query(
+    `UPDATE insight_rounds SET closed_position = $3, closed_at = $4, closed_on = $5, frozen_rows = $6 WHERE tenant = $1 AND round_id = $2`,
+    [round.tenant, round.roundId, closed.position, closed.recordedAt, closed.metadata.effectiveDate ?? null, snapshot.length],
+  );
+}
