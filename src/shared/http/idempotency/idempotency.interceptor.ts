@@ -22,7 +22,7 @@ export class IdempotencyInterceptor implements NestInterceptor, OnModuleDestroy 
   private readonly purgeTimer: NodeJS.Timeout;
 
   constructor(@Inject(PG_POOL) pool: Pool, @Inject(APP_CONFIG) config: ResolvedConfig) {
-    this.store = new IdempotencyStore(pool);
+    this.store = new IdempotencyStore(pool, config.masterKey);
     this.purgeTimer = setInterval(() => void this.store.purgeOlderThan(config.idempotencyTtlHours).catch(() => undefined), 3_600_000);
     this.purgeTimer.unref();
   }

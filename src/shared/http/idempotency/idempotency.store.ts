@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 
 export type Claim =
@@ -12,7 +12,33 @@ const ABANDONED_AFTER_SECONDS = 120;
 
 /** Idempotency records in PostgreSQL (table idempotency_keys), keyed by (user, key). */
 export class IdempotencyStore {
-  constructor(private readonly pool: Pool) {}
+  private readonly key: Buffer;
+
+  /**
+   * Stored responses can hold personal data (a case with its personnummer), so they are kept
+   * encrypted (AES-256-GCM, key derived from the master key) and purged after the TTL.
+   */
+  constructor(
+    private readonly pool: Pool,
+    masterKey: Buffer,
+  ) {
+    this.key = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'vagen:idempotency-responses:v1', 32));
+  }
+
+  private seal(text: string): string {
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', this.key, iv);
+    const body = Buffer.concat([c.update(text, 'utf8'), c.final()]);
+    return `v1.${Buffer.concat([iv, c.getAuthTag(), body]).toString('base64')}`;
+  }
+
+  private open(sealed: string): string {
+    if (!sealed.startsWith('v1.')) return sealed;
+    const raw = Buffer.from(sealed.slice(3), 'base64');
+    const d = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, 12));
+    d.setAuthTag(raw.subarray(12, 28));
+    return Buffer.concat([d.update(raw.subarray(28)), d.final()]).toString('utf8');
+  }
 
   static hash(method: string, path: string, body: unknown): string {
     return createHash('sha256').update(`${method} ${path}\n${canonicalJson(body)}`).digest('hex');
@@ -39,14 +65,14 @@ export class IdempotencyStore {
     if (!row) return this.claim(userId, key, method, path, requestHash); // released meanwhile
     if (row.request_hash !== requestHash) return { kind: 'mismatch' };
     if (row.completed_at === null) return { kind: 'in_flight' };
-    return { kind: 'replay', status: row.status_code, headers: row.response_headers ?? {}, body: row.response_body ?? '' };
+    return { kind: 'replay', status: row.status_code, headers: row.response_headers ?? {}, body: row.response_body ? this.open(row.response_body) : '' };
   }
 
   async complete(userId: string, key: string, status: number, headers: Record<string, string>, body: string): Promise<void> {
     await this.pool.query(
       `UPDATE idempotency_keys SET completed_at = now(), status_code = $3, response_headers = $4, response_body = $5
         WHERE user_id = $1 AND key = $2`,
-      [userId, key, status, JSON.stringify(headers), body],
+      [userId, key, status, JSON.stringify(headers), body === '' ? '' : this.seal(body)],
     );
   }
 
