@@ -23,7 +23,7 @@ describe('registration day (end to end)', () => {
 
   const api = (path: string) => `/api/v1/municipalities/2281${path}`;
   const eventCount = async () => Number((await t.pool.query('SELECT count(*) FROM events')).rows[0].count);
-  const track = (r: { headers: Record<string, string> }) => {
+  const track = <R extends { headers: Record<string, string> }>(r: R): R => {
     const p = Number(r.headers['x-event-position']);
     if (p > lastPosition) lastPosition = p;
     return r;
