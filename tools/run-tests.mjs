@@ -6,8 +6,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-// A file of its own per run: parallel runs must not read each other's counts.
-const out = path.join(tmpdir(), `vagen-test-results-${process.pid}.json`);
+// A file of its own per run (parallel runs must not read each other's counts); .ci/run names it.
+const out = process.env.VAGEN_TEST_RESULTS ?? path.join(tmpdir(), `vagen-test-results-${process.pid}.json`);
 rmSync(out, { force: true });
 const args = ['--experimental-vm-modules', 'node_modules/jest/bin/jest.js', '--json', `--outputFile=${out}`, ...process.argv.slice(2)];
 const r = spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: [process.env.NODE_OPTIONS, '--no-warnings=ExperimentalWarning'].filter(Boolean).join(' ') } });
