@@ -172,7 +172,8 @@ describe('start-up on embedded PostgreSQL (a data dir reused across runs)', () =
   afterAll(() => busy.forEach((s) => s.close()));
 
   it('starts from nothing on an embedded PostgreSQL, serves health and docs, and stops cleanly on SIGTERM', async () => {
-    const s = launch({ VAGEN_DATA_DIR: dataDir });
+    // Demo seeding has its own test (src/demo); here only the start-up path is measured.
+    const s = launch({ VAGEN_DATA_DIR: dataDir, DEMO: 'false' });
     const base = await ready(s);
     port = embeddedPort(s);
     expect(existsSync(path.join(dataDir, 'pg', 'PG_VERSION'))).toBe(true);
