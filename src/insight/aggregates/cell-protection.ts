@@ -174,3 +174,56 @@ export function shareOf(part: Count, base: Count): number | null {
   if (part.count === null || base.count === null || base.count === 0) return null;
   return part.count / base.count;
 }
+
+/**
+ * Collects the cells and lines of one answer, then protects them all together. Keys are opaque
+ * strings chosen by the caller; a key used in two tables is the same cell (that is the point).
+ */
+export class CellBook {
+  private readonly values = new Map<string, number>();
+  private readonly lines: Line[] = [];
+  private readonly undisplayed = new Set<string>();
+  private hidden: Set<string> | undefined;
+
+  add(key: string, n = 1): void {
+    this.values.set(key, (this.values.get(key) ?? 0) + n);
+  }
+
+  /** Makes sure the cell exists (a zero is a cell too). */
+  touch(key: string): void {
+    if (!this.values.has(key)) this.values.set(key, 0);
+  }
+
+  value(key: string): number {
+    return this.values.get(key) ?? 0;
+  }
+
+  line(parts: readonly string[], total: string): void {
+    for (const k of [...parts, total]) this.touch(k);
+    this.lines.push({ parts, total });
+  }
+
+  /** A cell that is never shown but can be computed from shown ones (it takes part in lines). */
+  notShown(key: string): void {
+    this.touch(key);
+    this.undisplayed.add(key);
+  }
+
+  /** `protect: false` for roles that may see individual data: every count exact. */
+  seal(opts: { protect: boolean; minCell: number }): this {
+    this.hidden = opts.protect
+      ? protectCells({ values: this.values, lines: this.lines, minCell: opts.minCell, displayed: new Set([...this.values.keys()].filter((k) => !this.undisplayed.has(k))) })
+      : new Set();
+    return this;
+  }
+
+  count(key: string): Count {
+    if (!this.hidden) throw new Error('CellBook: seal() before reading counts');
+    return shown(this.value(key), this.hidden, key);
+  }
+
+  get anySuppressed(): boolean {
+    if (!this.hidden) throw new Error('CellBook: seal() before reading counts');
+    return [...this.hidden].some((k) => !this.undisplayed.has(k));
+  }
+}
