@@ -7,6 +7,8 @@ export const streams = {
   case: (municipality: string, caseId: string) => `case-${municipality}-${caseId}`,
   rounds: (municipality: string) => `rounds-${municipality}`,
   questionnaires: (municipality: string) => `questionnaires-${municipality}`,
+  /** PersonErased events of the municipality (src/admin/erasure): one stream, in erasure order. */
+  erasures: (municipality: string) => `erasures-${municipality}`,
 };
 
 /** The case id of a case stream name, or undefined for other streams. */
