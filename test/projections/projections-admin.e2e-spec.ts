@@ -1,3 +1,4 @@
+import { Module } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '../../src/shared/event-store/event-store.port.js';
 import { ProjectionsModule } from '../../src/shared/projections/projections.module.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
@@ -15,7 +16,9 @@ describe('Projections administration over HTTP: status, rebuild, readiness, metr
         if (e.data.poison === true) throw new Error('fragile cannot take poison');
       },
     });
-    t = await startTestApp({ label: 'proj-admin', extraModules: [ProjectionsModule.forFeature([eventCountProjection(), fragile])] });
+    @Module({ imports: [ProjectionsModule.forFeature([eventCountProjection(), fragile])] })
+    class TestProjections {}
+    t = await startTestApp({ label: 'proj-admin', extraModules: [TestProjections] });
     admin = await t.token('admin');
     store = t.running.app.get<EventStore>(EVENT_STORE);
   });
