@@ -71,6 +71,16 @@ describe('Projections administration over HTTP: status, rebuild, readiness, metr
     expect(unknown.headers['content-type']).toMatch(/problem\+json/);
   });
 
+  it('documents both endpoints in the OpenAPI description', async () => {
+    const doc = (await t.http().get('/api/docs-json')).body;
+    expect(doc.paths['/api/v1/admin/projections'].get.responses['200']).toBeDefined();
+    expect(doc.paths['/api/v1/admin/projections/{name}/rebuild'].post.responses['202']).toBeDefined();
+    expect(Object.keys(doc.components.schemas.ProjectionDto.properties)).toEqual(
+      expect.arrayContaining(['name', 'version', 'status', 'position', 'lag', 'lagSeconds', 'lastError', 'rebuild']),
+    );
+    expect(Object.keys(doc.components.schemas.ProjectionRebuildDto.properties)).toEqual(expect.arrayContaining(['eventsDone', 'eventsPerSecond', 'etaSeconds']));
+  });
+
   it('shows a failing projection in the list and in /health/ready, and reports lag in /metrics', async () => {
     expect((await t.http().get('/health/ready')).status).toBe(200);
     const bad = await store.append('case-2', [event('C', { poison: true })], { expectedVersion: 'any', tenant: '2281' });
