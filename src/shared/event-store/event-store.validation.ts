@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { InvalidAppend, type ExpectedVersion, type NewEvent } from './event-store.port.js';
 
 /**
@@ -16,6 +16,44 @@ const STREAM = /^[^\s$\p{Cc}][^\s\p{Cc}]{0,199}$/u;
 const TENANT = /^(\d{4}|system)$/;
 const TYPE = /^[A-Za-z][A-Za-z0-9_.:-]{0,127}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Ids the store generates are UUIDv7 (RFC 9562): time-ordered, so the unique index on event ids
+ * grows at its right edge like the position index instead of taking random page writes, which
+ * kept bulk imports slow with v4 ids. Caller-given ids may be any uuid.
+ */
+let lastMs = 0;
+let counter = 0;
+// Random bytes fetched 16 kB at a time: one randomBytes call per id was a quarter of a bulk import.
+let pool = randomBytes(16_384);
+let poolAt = 0;
+export function uuidv7(): string {
+  if (poolAt + 16 > pool.length) {
+    pool = randomBytes(16_384);
+    poolAt = 0;
+  }
+  const b = Buffer.from(pool.subarray(poolAt, poolAt + 16));
+  poolAt += 16;
+  let ms = Date.now();
+  // Monotonic within this process: the 12 bits after the version count up inside one millisecond.
+  if (ms <= lastMs) {
+    counter++;
+    if (counter > 0xfff) {
+      lastMs++;
+      counter = 0;
+    }
+    ms = lastMs;
+  } else {
+    lastMs = ms;
+    counter = 0;
+  }
+  b.writeUIntBE(ms, 0, 6);
+  b[6] = 0x70 | (counter >> 8);
+  b[7] = counter & 0xff;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
 
 /** An event checked and serialised once; adapters send the JSON text as is. */
 export interface PreparedEvent {
@@ -60,7 +98,7 @@ export function prepareEvents(stream: string, events: NewEvent[], maxEvents = MA
     const where = `event ${i} (${String(e?.type)}) of ${stream}`;
     if (!isPlainObject(e)) throw new InvalidAppend(`${where}: not an object`);
     if (typeof e.type !== 'string' || !TYPE.test(e.type)) throw new InvalidAppend(`${where}: bad type name`);
-    const id = e.id ?? randomUUID();
+    const id = e.id ?? uuidv7();
     if (typeof id !== 'string' || !UUID.test(id)) throw new InvalidAppend(`${where}: id must be a uuid`);
     const lower = id.toLowerCase();
     if (ids.has(lower)) throw new InvalidAppend(`${where}: id ${id} appears twice in the same append`);
