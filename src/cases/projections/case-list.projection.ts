@@ -2,6 +2,7 @@ import { fold } from '../../shared/domain/decider.js';
 import type { SqlExecutor, StoredEvent } from '../../shared/event-store/event-store.port.js';
 import type { Projection } from '../../shared/projections/projection.js';
 import { caseIdOfStream } from '../../shared/streams.js';
+import { erasedCaseIdsOf, PERSON_ERASED } from '../../admin/erasure/person-erased.event.js';
 import { caseDecider } from '../case.decider.js';
 import { CASE_EVENT_TYPES, type CaseEvent } from '../case.events.js';
 import { caseView, type CaseEventRecord } from '../case.view.js';
@@ -15,12 +16,15 @@ import { caseView, type CaseEventRecord } from '../case.view.js';
  * Facts can be back-dated, so a row is not evolved event by event: it keeps the case's events
  * (compact) and folds them again with the domain's own `caseView`, which orders by effective
  * date. Idempotent: events at or below the row's position are skipped.
+ *
+ * PersonErased (src/admin/erasure) deletes the erased cases' rows. No case event follows it
+ * (the erased_cases guard), so a rebuild ends without them too. Version 2: version 1 ignored it.
  */
 export const caseListProjection: Projection = {
   name: 'case_list',
-  version: 1,
+  version: 2,
   kind: 'async',
-  handles: CASE_EVENT_TYPES,
+  handles: [...CASE_EVENT_TYPES, PERSON_ERASED],
 
   async setup(tx) {
     await tx.query(`
@@ -46,34 +50,44 @@ export const caseListProjection: Projection = {
 
   async apply(tx, events) {
     const byCase = new Map<string, StoredEvent[]>();
+    const erased: string[] = [];
     for (const e of events) {
+      if (e.type === PERSON_ERASED) {
+        erased.push(...erasedCaseIdsOf(e));
+        continue;
+      }
       const id = caseIdOfStream(e.stream);
       if (!id) continue;
       let list = byCase.get(id);
       if (!list) byCase.set(id, (list = []));
       list.push(e);
     }
-    if (byCase.size === 0) return;
-    const ids = [...byCase.keys()];
-    const { rows } = await tx.query<{ case_id: string; position: string; events: CompactEvent[] }>(
-      'SELECT case_id, position, events FROM case_list WHERE case_id = ANY($1::uuid[])',
-      [ids],
-    );
-    const existing = new Map(rows.map((r) => [r.case_id, r]));
-    const out: Row[] = [];
-    for (const [caseId, fresh] of byCase) {
-      const row = existing.get(caseId);
-      const known = row?.events ?? [];
-      const after = Number(row?.position ?? 0);
-      const added = fresh.filter((e) => e.position > after).map(compact);
-      if (added.length === 0) continue;
-      const all = [...known, ...added];
-      const r = toRow(caseId, fresh[0]!.tenant, all);
-      if (r) out.push(r);
-    }
-    await upsert(tx, out);
+    await applyCaseEvents(tx, byCase);
+    if (erased.length > 0) await tx.query('DELETE FROM case_list WHERE case_id = ANY($1::uuid[])', [erased]);
   },
 };
+
+async function applyCaseEvents(tx: SqlExecutor, byCase: Map<string, StoredEvent[]>): Promise<void> {
+  if (byCase.size === 0) return;
+  const ids = [...byCase.keys()];
+  const { rows } = await tx.query<{ case_id: string; position: string; events: CompactEvent[] }>(
+    'SELECT case_id, position, events FROM case_list WHERE case_id = ANY($1::uuid[])',
+    [ids],
+  );
+  const existing = new Map(rows.map((r) => [r.case_id, r]));
+  const out: Row[] = [];
+  for (const [caseId, fresh] of byCase) {
+    const row = existing.get(caseId);
+    const known = row?.events ?? [];
+    const after = Number(row?.position ?? 0);
+    const added = fresh.filter((e) => e.position > after).map(compact);
+    if (added.length === 0) continue;
+    const all = [...known, ...added];
+    const r = toRow(caseId, fresh[0]!.tenant, all);
+    if (r) out.push(r);
+  }
+  await upsert(tx, out);
+}
 
 /** What a row keeps of an event: enough for the domain to fold it. */
 interface CompactEvent {

@@ -2,17 +2,24 @@ import { DomainError } from '../../shared/domain/domain-error.js';
 import type { SqlExecutor, StoredEvent } from '../../shared/event-store/event-store.port.js';
 import type { Projection } from '../../shared/projections/projection.js';
 import { caseIdOfStream } from '../../shared/streams.js';
+import { erasedCaseIdsOf, PERSON_ERASED } from '../../admin/erasure/person-erased.event.js';
 
 /**
  * Inline view "which person has an open case" (one per person per municipality). Written in the
  * append's transaction, so the primary key settles two registrations of the same person racing
  * each other: the second append fails with 409 and nothing of it is written.
+ *
+ * PersonErased (src/admin/erasure, appended with this projection inline) drops the erased cases
+ * from both tables: the person no longer has a case here, so imports report them unknown and a
+ * new registration is possible. The version stays 1 although it now handles PersonErased: no log
+ * held that event before this handler existed, so every existing build equals a rebuild, and a
+ * bump would leave registrations without the duplicate check while version 2 is built.
  */
 export const openCasesProjection: Projection = {
   name: 'open_cases',
   version: 1,
   kind: 'inline',
-  handles: ['CaseRegistered', 'CaseClosed', 'CaseReopened'],
+  handles: ['CaseRegistered', 'CaseClosed', 'CaseReopened', PERSON_ERASED],
 
   async setup(tx) {
     await tx.query(`CREATE TABLE case_persons (case_id uuid PRIMARY KEY, municipality text NOT NULL, pseudonym text NOT NULL)`);
@@ -21,6 +28,12 @@ export const openCasesProjection: Projection = {
 
   async apply(tx, events) {
     for (const e of events) {
+      if (e.type === PERSON_ERASED) {
+        const ids = erasedCaseIdsOf(e);
+        await tx.query('DELETE FROM open_cases WHERE case_id = ANY($1::uuid[])', [ids]);
+        await tx.query('DELETE FROM case_persons WHERE case_id = ANY($1::uuid[])', [ids]);
+        continue;
+      }
       const caseId = caseIdOfStream(e.stream)!;
       switch (e.type) {
         case 'CaseRegistered': {

@@ -81,6 +81,35 @@ export class IdempotencyStore {
     await this.pool.query('DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND completed_at IS NULL', [userId, key]);
   }
 
+  /**
+   * Erasure: deletes the records under `pathPrefix` whose path or stored response mentions one of
+   * `needles` (the erased cases' ids), so no replay shows the person again and no hash of a
+   * request with their personnummer is kept. Reads the records of the TTL window, so it is meant
+   * for rare operations. `db`: the erasure's transaction.
+   */
+  async forgetMentioning(pathPrefix: string, needles: readonly string[], db: Pick<Pool, 'query'> = this.pool): Promise<number> {
+    if (needles.length === 0) return 0;
+    const { rows } = await db.query<{ user_id: string; key: string; path: string; response_body: string | null }>(
+      'SELECT user_id, key, path, response_body FROM idempotency_keys WHERE starts_with(path, $1)',
+      [pathPrefix],
+    );
+    const mentions = (text: string) => needles.some((n) => text.includes(n));
+    const readable = (sealed: string) => {
+      try {
+        return this.open(sealed);
+      } catch {
+        return sealed; // not ours to read (another master key): judged by its path only
+      }
+    };
+    const doomed = rows.filter((r) => mentions(r.path) || (r.response_body ? mentions(readable(r.response_body)) : false));
+    if (doomed.length === 0) return 0;
+    const r = await db.query('DELETE FROM idempotency_keys k USING unnest($1::text[], $2::text[]) AS d(user_id, key) WHERE k.user_id = d.user_id AND k.key = d.key', [
+      doomed.map((d) => d.user_id),
+      doomed.map((d) => d.key),
+    ]);
+    return r.rowCount ?? 0;
+  }
+
   async purgeOlderThan(hours: number): Promise<number> {
     const r = await this.pool.query('DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)', [hours]);
     return r.rowCount ?? 0;
