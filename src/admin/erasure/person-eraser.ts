@@ -1,0 +1,182 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { createHmac, hkdfSync, randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import type { ResolvedConfig } from '../../config/config.js';
+import { SnapshotSource } from '../../insight/snapshot/snapshot-source.js';
+import { APP_CONFIG, PG_POOL } from '../../shared/database/database.tokens.js';
+import { DomainError } from '../../shared/domain/domain-error.js';
+import { EVENT_STORE, StreamNotFound, type EventStore, type SqlExecutor } from '../../shared/event-store/event-store.port.js';
+import { IdempotencyStore } from '../../shared/http/idempotency/idempotency.store.js';
+import { isShredded, PersonVault } from '../../shared/privacy/vault.js';
+import { ProjectionEngine } from '../../shared/projections/projection-engine.js';
+import { quoteIdent, searchPathSql } from '../../shared/projections/projection-schema.js';
+import { streams } from '../../shared/streams.js';
+import { stockholmDate } from '../../shared/time/calendar.js';
+import { eraseFromRoundSnapshots } from './insight-erasure.js';
+import { erasedCaseIdsOf, PERSON_ERASED, type ErasureBasis, type PersonErasedData } from './person-erased.event.js';
+
+export interface ErasureRequest {
+  municipality: string;
+  pseudonym: string;
+  /** User id, or `system:retention`. */
+  actor: string;
+  reason: string;
+  basis: ErasureBasis;
+  correlationId?: string;
+}
+
+export interface ErasureOutcome {
+  /** False when the person was already erased (nothing new was written). */
+  erased: boolean;
+  /** Id of the PersonErased event (null when nothing was written). */
+  erasureId: string | null;
+  caseIds: string[];
+  /** Global position of the PersonErased event (X-Event-Position), or of the earlier one. */
+  position: number | null;
+}
+
+/** Case set changed between reading it and the erasure's transaction: decide again. */
+class CasesChanged extends Error {}
+
+const ROUND_SNAPSHOTS = 'round_snapshots';
+const INSIGHT_WAIT_MS = 30_000;
+
+/**
+ * Erasure of one person in one municipality (API.md "Administration"), in one transaction of the
+ * event store's append:
+ *
+ * 1. the PersonErased event is appended to `erasures-<code>` (the log stays append-only; earlier
+ *    events keep their positions and order);
+ * 2. the person's data key and encrypted personnummer are destroyed (PersonVault.shred): every
+ *    ciphertext of theirs — the number, reasons, wherever it was copied, backups included — is
+ *    unreadable from now on;
+ * 3. inline views drop them (open_cases/case_persons), erased_cases starts refusing writes to
+ *    their cases, and stored idempotent responses that mention their cases are deleted.
+ *
+ * The case set is read before the transaction and checked again inside it (appends are
+ * serialised): a case registered in between makes the erasure decide again, so no case of the
+ * person escapes it. Async read models follow by handling PersonErased (case_list); the insight
+ * snapshots are cleaned here after their projection has passed the event (see insight-erasure.ts).
+ */
+@Injectable()
+export class PersonEraser {
+  private readonly logger = new Logger('Erasure');
+  private readonly idempotency: IdempotencyStore;
+  private readonly reasonKey: Buffer;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly engine: ProjectionEngine,
+    private readonly vault: PersonVault,
+    private readonly moduleRef: ModuleRef,
+    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(APP_CONFIG) config: ResolvedConfig,
+  ) {
+    this.idempotency = new IdempotencyStore(pool, config.masterKey);
+    this.reasonKey = Buffer.from(hkdfSync('sha256', config.pseudonymKey, Buffer.alloc(0), 'vagen:erasure-reason:v1', 32));
+  }
+
+  /** The keyed hash kept of an erasure's reason (hex). */
+  reasonHash(reason: string): string {
+    return createHmac('sha256', this.reasonKey).update(reason.normalize('NFC')).digest('hex');
+  }
+
+  async erase(r: ErasureRequest): Promise<ErasureOutcome> {
+    if (!(await this.vault.exists(r.municipality, r.pseudonym))) {
+      throw DomainError.notFound('person-not-found', 'The municipality has no person with this personal identity number.');
+    }
+    for (let attempt = 1; ; attempt++) {
+      const casesSchema = await this.engine.liveSchema('open_cases');
+      const caseIds = await casesOf(this.pool, casesSchema, r.municipality, r.pseudonym);
+      const pin = (await this.vault.revealPins(r.municipality, [r.pseudonym])).get(r.pseudonym);
+      if (caseIds.length === 0 && (pin === undefined || isShredded(pin))) return this.alreadyErased(r);
+      const data: PersonErasedData = { pseudonym: r.pseudonym, caseIds, basis: r.basis, reasonHash: this.reasonHash(r.reason) };
+      const erasureId = randomUUID();
+      const inline = this.engine.inline();
+      try {
+        const result = await this.store.append(
+          streams.erasures(r.municipality),
+          [{ id: erasureId, type: PERSON_ERASED, data: data as unknown as Record<string, unknown>, metadata: { actor: r.actor, correlationId: r.correlationId, effectiveDate: stockholmDate() } }],
+          {
+            expectedVersion: 'any',
+            tenant: r.municipality,
+            inline: async (tx, stored) => {
+              const now = await casesOf(tx, casesSchema, r.municipality, r.pseudonym);
+              if (now.join() !== caseIds.join()) throw new CasesChanged();
+              await this.vault.shred(r.municipality, r.pseudonym, tx);
+              await this.idempotency.forgetMentioning(`/api/v1/municipalities/${r.municipality}/`, caseIds, tx);
+              await inline(tx, stored);
+            },
+          },
+        );
+        await this.eraseFromInsight(r.municipality, caseIds, result.lastPosition);
+        this.logger.log(`erased a person in ${r.municipality} (${caseIds.length} case(s), basis ${r.basis}) at position ${result.lastPosition}`);
+        return { erased: true, erasureId, caseIds, position: result.lastPosition };
+      } catch (e) {
+        if (!(e instanceof CasesChanged) || attempt >= 5) throw e;
+      }
+    }
+  }
+
+  /**
+   * Nothing left to shred. Read models are cleaned again from the earlier PersonErased events
+   * (idempotent), so repeating an erasure whose clean-up was interrupted completes it.
+   */
+  private async alreadyErased(r: ErasureRequest): Promise<ErasureOutcome> {
+    let events;
+    try {
+      events = await this.store.readStream(streams.erasures(r.municipality));
+    } catch (e) {
+      if (!(e instanceof StreamNotFound)) throw e;
+      events = [];
+    }
+    const mine = events.filter((e) => e.type === PERSON_ERASED && e.data.pseudonym === r.pseudonym);
+    const caseIds = [...new Set(mine.flatMap(erasedCaseIdsOf))].sort();
+    const last = mine[mine.length - 1];
+    if (last) await this.eraseFromInsight(r.municipality, caseIds, last.position);
+    return { erased: false, erasureId: last?.id ?? null, caseIds, position: last?.position ?? null };
+  }
+
+  /**
+   * The insight snapshots (round_snapshots) do not handle PersonErased themselves yet: once their
+   * projection has passed the erasure (every event of the erased cases is before it, and none can
+   * follow), their live build is cleaned here. Cached frozen frames of the municipality are dropped.
+   */
+  private async eraseFromInsight(municipality: string, caseIds: string[], position: number): Promise<void> {
+    const projection = this.engine.projection(ROUND_SNAPSHOTS);
+    if (projection && !projection.handles.includes(PERSON_ERASED)) {
+      await this.engine.waitFor(ROUND_SNAPSHOTS, position, INSIGHT_WAIT_MS);
+      const schema = await this.engine.liveSchema(ROUND_SNAPSHOTS);
+      const client = await this.pool.connect();
+      try {
+        await client.query(`BEGIN; ${searchPathSql(schema)}`);
+        await eraseFromRoundSnapshots(client, municipality, caseIds);
+        await client.query('COMMIT');
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      } finally {
+        client.release();
+      }
+    }
+    this.snapshotCache()?.forget(municipality);
+  }
+
+  private snapshotCache(): SnapshotSource | undefined {
+    try {
+      return this.moduleRef.get(SnapshotSource, { strict: false });
+    } catch {
+      return undefined; // the insight module is not part of this app
+    }
+  }
+}
+
+/** The person's case ids from the inline view case_persons (live build of open_cases), sorted. */
+async function casesOf(db: SqlExecutor | Pool, schema: string, municipality: string, pseudonym: string): Promise<string[]> {
+  const { rows } = await db.query<{ case_id: string }>(
+    `SELECT case_id::text AS case_id FROM ${quoteIdent(schema)}.case_persons WHERE municipality = $1 AND pseudonym = $2 ORDER BY case_id`,
+    [municipality, pseudonym],
+  );
+  return rows.map((x) => x.case_id);
+}
