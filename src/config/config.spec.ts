@@ -52,7 +52,9 @@ describe('loadConfig', () => {
       kurrentDbConnectionString: undefined,
       retentionYears: 5,
       retentionKeepResearchSample: true,
+      retentionScheduleHours: 0,
       rateLimitPerMinute: 1200,
+      trustProxy: false,
       corsOrigins: [],
       minPositionTimeoutMs: 5000,
       projectionLagReadyThreshold: 10_000,
@@ -102,7 +104,9 @@ describe('loadConfig', () => {
       KURRENTDB_CONNECTION_STRING: 'kurrentdb://kurrentdb:2113?tls=false',
       RETENTION_YEARS: '7',
       RETENTION_KEEP_RESEARCH_SAMPLE: '0',
+      RETENTION_SCHEDULE_HOURS: '24',
       RATE_LIMIT_PER_MINUTE: '60',
+      TRUST_PROXY: '10.0.0.0/8, 192.168.1.10',
       CORS_ORIGINS: 'https://a.example, https://b.example,',
       MIN_POSITION_TIMEOUT_MS: '250',
       PROJECTION_LAG_READY_THRESHOLD: '0',
@@ -134,7 +138,9 @@ describe('loadConfig', () => {
       kurrentDbConnectionString: 'kurrentdb://kurrentdb:2113?tls=false',
       retentionYears: 7,
       retentionKeepResearchSample: false,
+      retentionScheduleHours: 24,
       rateLimitPerMinute: 60,
+      trustProxy: ['10.0.0.0/8', '192.168.1.10'],
       corsOrigins: ['https://a.example', 'https://b.example'],
       minPositionTimeoutMs: 250,
       projectionLagReadyThreshold: 0,
@@ -169,6 +175,9 @@ describe('loadConfig', () => {
     ['SUPPRESSION_MIN_CELL', '0'],
     ['RETENTION_YEARS', '0'],
     ['RATE_LIMIT_PER_MINUTE', '0'],
+    ['RETENTION_SCHEDULE_HOURS', '-1'],
+    ['TRUST_PROXY', '10.0.0.0/33'],
+    ['TRUST_PROXY', 'proxy.example'],
     ['MIN_POSITION_TIMEOUT_MS', '5'],
     ['PROJECTION_LAG_READY_THRESHOLD', '-5'],
     ['ACCESS_LOG_RETENTION_DAYS', '7'],
@@ -191,6 +200,13 @@ describe('loadConfig', () => {
     // Secrets and URLs (which may carry a password) are not echoed back; other values are.
     if (/URL/.test(variable)) expect(problems[0]!.message).toMatch(/URL$/);
     else if (!/KEY|SECRET/.test(variable)) expect(problems[0]!.message).toContain(`"${value}"`);
+  });
+
+  it('reads TRUST_PROXY as off, on, a hop count or addresses', () => {
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '::1, fd00::/8' }).trustProxy).toEqual(['::1', 'fd00::/8']);
   });
 
   it('does not repeat secret values in its messages', () => {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 /**
@@ -38,7 +39,14 @@ export interface AppConfig {
   kurrentDbConnectionString: string | undefined;
   retentionYears: number;
   retentionKeepResearchSample: boolean;
+  /** Run retention culling for every municipality every this many hours; 0 = never (default). */
+  retentionScheduleHours: number;
   rateLimitPerMinute: number;
+  /**
+   * Which proxies' X-Forwarded-For to believe for the client address (rate limiting per IP, logs):
+   * false (none: the socket address), true (any), a hop count, or proxy addresses/CIDRs.
+   */
+  trustProxy: boolean | number | string[];
   corsOrigins: string[];
   minPositionTimeoutMs: number;
   projectionLagReadyThreshold: number;
@@ -134,6 +142,24 @@ class Reader {
   }
 }
 
+/** TRUST_PROXY: `false` (default), `true`, a hop count, or comma-separated addresses/CIDRs. */
+function trustProxy(r: Reader): boolean | number | string[] {
+  const v = r.string('TRUST_PROXY');
+  if (v === undefined || /^(false|0|no)$/i.test(v)) return false;
+  if (/^(true|yes)$/i.test(v)) return true;
+  if (/^\d{1,2}$/.test(v)) return Number(v);
+  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = list.filter((a) => {
+    const [addr, bits, ...rest] = a.split('/');
+    return rest.length > 0 || isIP(addr ?? '') === 0 || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= (isIP(addr!) === 4 ? 32 : 128)));
+  });
+  if (bad.length > 0 || list.length === 0) {
+    r.problems.push({ variable: 'TRUST_PROXY', message: `must be true, false, a hop count or IP addresses/CIDRs, got "${v}"` });
+    return false;
+  }
+  return list;
+}
+
 export function loadConfig(env: Env = process.env): AppConfig {
   const r = new Reader(env);
   const nodeEnv = r.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
@@ -169,7 +195,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     kurrentDbConnectionString: r.string('KURRENTDB_CONNECTION_STRING'),
     retentionYears: r.int('RETENTION_YEARS', 5, 1, 100),
     retentionKeepResearchSample: r.bool('RETENTION_KEEP_RESEARCH_SAMPLE', true),
+    retentionScheduleHours: r.int('RETENTION_SCHEDULE_HOURS', 0, 0, 8760),
     rateLimitPerMinute: r.int('RATE_LIMIT_PER_MINUTE', 1200, 1, 1_000_000),
+    trustProxy: trustProxy(r),
     corsOrigins: (r.string('CORS_ORIGINS', '') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     minPositionTimeoutMs: r.int('MIN_POSITION_TIMEOUT_MS', 5000, 10, 60_000),
     projectionLagReadyThreshold: r.int('PROJECTION_LAG_READY_THRESHOLD', 10_000, 0, 100_000_000),
