@@ -1,0 +1,553 @@
+/**
+ * HTTP benchmark of registration day (`npm run bench:http`; not a test).
+ *
+ * The built service (`node dist/src/main.js`, its own process, so the load generator does not
+ * share its event loop) runs on a fresh database on the server of DATABASE_URL and listens on
+ * 127.0.0.1. One municipality gets an open round and BENCH_CASES registered cases, then
+ * autocannon (real HTTP/1.1, keep-alive) plays caseworkers, each request with one of
+ * BENCH_CASEWORKERS distinct tokens and, like the web client, an Idempotency-Key on every command:
+ *   register  POST /cases                    a new person (valid personnummer) in one of the units
+ *   assess    POST /cases/{id}/assessments   every question answered, about one in seven "unknown"
+ *   read      GET  /cases/{id}                a case with its personnummer (every read is logged)
+ * in two phases of at most 20 s:
+ *   fixed  BENCH_RATE commands/s (1 register : 4 assess) plus BENCH_READ_RATE reads/s, each at
+ *          a fixed overall rate (autocannon corrects the latencies for coordinated omission);
+ *          target p99 < 50 ms for commands and < 20 ms for reads
+ *   max    the same mix with no rate limit (2 + 8 + 5 connections): requests per second
+ * Afterwards the event log is checked against the 2xx answers (every answered command wrote its
+ * event), a table is printed and bench/results/http.json written, and the database is dropped.
+ *
+ *   DATABASE_URL       server where the benchmark may create and drop a database
+ *                      (default postgres://postgres@127.0.0.1:5432/test)
+ *   BENCH_CASES        cases registered before the phases (default 5000)
+ *   BENCH_RATE         commands per second in the fixed phase (default 200)
+ *   BENCH_READ_RATE    reads per second in the fixed phase (default 100)
+ *   BENCH_SECONDS      length of each phase, at most 20 (default 20 for fixed, 15 for max)
+ *   BENCH_CASEWORKERS  distinct caseworker tokens (default 50)
+ *   BENCH_LOG_LEVEL    the service's LOG_LEVEL (default info, as in production)
+ *   BENCH_PROFILE=1    run the service with --cpu-prof; the .cpuprofile lands in bench/results/
+ */
+import autocannon, { type RequestSpec, type Result } from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { Random } from '../src/demo/prng.js';
+import { QUESTIONNAIRE_V1 } from '../src/questionnaires/questionnaire.js';
+import { signDevToken } from '../src/shared/auth/dev-token.js';
+import { luhnCheckDigit } from '../src/shared/privacy/personal-identity-number.js';
+import { stockholmDate } from '../src/shared/time/calendar.js';
+import { UNIT_CODES } from '../src/units/units.js';
+
+const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const CASES = Number(process.env.BENCH_CASES ?? 5000);
+const RATE = Number(process.env.BENCH_RATE ?? 200);
+const READ_RATE = Number(process.env.BENCH_READ_RATE ?? 100);
+const FIXED_SECONDS = Math.min(20, Number(process.env.BENCH_SECONDS ?? 20));
+const MAX_SECONDS = Math.min(20, Number(process.env.BENCH_SECONDS ?? 15));
+const CASEWORKERS = Number(process.env.BENCH_CASEWORKERS ?? 50);
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
+const PROFILE = process.env.BENCH_PROFILE === '1';
+const MUNICIPALITY = '2281';
+const API = `/api/v1/municipalities/${MUNICIPALITY}`;
+const TARGET_COMMAND_P99_MS = 50;
+const TARGET_READ_P99_MS = 20;
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const resultsDir = path.join(root, 'bench/results');
+
+type RequestType = 'register' | 'assess' | 'read';
+interface Row {
+  phase: 'fixed' | 'max';
+  type: RequestType;
+  connections: number;
+  targetRate: number | null;
+  seconds: number;
+  requests: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  perSecond: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+// ---------------------------------------------------------------- the people and their answers
+
+/** A valid personnummer for person `i`: distinct for i < 20,000,000 (born 1950–2004, serial 000–999). */
+function personnummer(i: number): string {
+  const born = new Date(Date.UTC(1950, 0, 1) + (i % 20_000) * 86_400_000);
+  const ymd = born.toISOString().slice(0, 10).replace(/-/g, '');
+  const serial = String(Math.floor(i / 20_000) % 1000).padStart(3, '0');
+  return `${ymd}${serial}${luhnCheckDigit(ymd.slice(2) + serial)}`;
+}
+
+function registration(i: number, effectiveDate?: string): Record<string, unknown> {
+  const r = new Random(i + 1);
+  return {
+    personalIdentityNumber: personnummer(i),
+    gender: r.pick(['female', 'male', 'female', 'male', 'other', 'unknown']),
+    bornAbroad: r.pick(['yes', 'no', 'no', 'unknown']),
+    childrenInHousehold: r.chance(0.1) ? 'unknown' : r.int(0, 4),
+    unit: r.pick(UNIT_CODES),
+    ...(effectiveDate ? { effectiveDate } : {}),
+  };
+}
+
+/** Every question of version 1 answered; about one answer in seven is "unknown" (Vet ej). */
+function answers(seed: number): Record<string, string | string[]> {
+  const r = new Random(seed * 7919 + 17);
+  const out: Record<string, string | string[]> = {};
+  for (const q of QUESTIONNAIRE_V1.questions) {
+    const codes = q.options.map((o) => o.code).filter((c) => c !== 'unknown');
+    if (r.chance(0.14)) out[q.key] = q.type === 'multi' ? ['unknown'] : 'unknown';
+    else if (q.type === 'single') out[q.key] = r.pick(codes);
+    else if (codes.includes('none') && r.chance(0.25)) out[q.key] = ['none'];
+    else {
+      const some = codes.filter((c) => c !== 'none' && r.chance(0.3));
+      out[q.key] = some.length > 0 ? some : [r.pick(codes.filter((c) => c !== 'none'))];
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- the service
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Service {
+  url: string;
+  child: ChildProcess;
+  logFile: string;
+  stop(): Promise<number | null>;
+}
+
+async function startService(databaseUrl: string, jwtSecret: string, dataDir: string): Promise<Service> {
+  const port = await freePort();
+  const logFile = path.join(dataDir, 'service.log');
+  const out = openSync(logFile, 'a');
+  const args = [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`, '--cpu-prof-name=http-service.cpuprofile'] : []), path.join(root, 'dist/src/main.js')];
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    stdio: ['ignore', out, out],
+    env: {
+      ...process.env,
+      NODE_ENV: 'development',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATABASE_URL: databaseUrl,
+      VAGEN_DATA_DIR: dataDir,
+      DEMO: 'false',
+      LOG_LEVEL,
+      AUTH_JWT_SECRET: jwtSecret,
+      MASTER_KEY: randomBytes(32).toString('hex'),
+      PSEUDONYM_KEY: randomBytes(32).toString('hex'),
+    },
+  });
+  closeSync(out);
+  let exited: number | null | undefined;
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve((exited = code))));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (exited !== undefined) throw new Error(`the service exited with ${exited} while starting:\n${tail(logFile)}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the service was not ready within 90 s:\n${tail(logFile)}`);
+    }
+    try {
+      if ((await fetch(`${url}/health/ready`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url,
+    child,
+    logFile,
+    async stop() {
+      if (exited !== undefined) return exited;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const code = await exit;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+function tail(file: string, lines = 30): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+// ---------------------------------------------------------------- the load
+
+class Load {
+  private nextPerson = 0;
+  private nextKey = 0;
+  private nextToken = 0;
+  private readonly runId = randomBytes(4).toString('hex');
+
+  constructor(private readonly tokens: string[]) {}
+
+  /** One of the caseworkers, in turn: the service sees many users, not one. */
+  headers(command: boolean): Record<string, string> {
+    const h: Record<string, string> = { authorization: `Bearer ${this.tokens[this.nextToken++ % this.tokens.length]}` };
+    if (command) {
+      h['content-type'] = 'application/json';
+      h['idempotency-key'] = `bench-${this.runId}-${this.nextKey++}`;
+    }
+    return h;
+  }
+
+  /** New people; the ids of the registered cases are pushed to `ids` (from the Location header). */
+  register(ids: string[], effectiveDate?: string): RequestSpec {
+    return {
+      method: 'POST',
+      path: `${API}/cases`,
+      setupRequest: (req) => ({ ...req, headers: this.headers(true), body: JSON.stringify(registration(this.nextPerson++, effectiveDate)) }),
+      onResponse: (status, _body, _ctx, headers) => {
+        if (status === 201 && headers.location) ids.push(headers.location.slice(headers.location.lastIndexOf('/') + 1));
+      },
+    };
+  }
+
+  /** Each case of `pool` assessed once in each of `rounds`, in order (round by round). */
+  assess(pool: string[], rounds: string[]): RequestSpec {
+    let next = 0;
+    return {
+      method: 'POST',
+      path: `${API}/cases`,
+      setupRequest: (req) => {
+        const i = next++;
+        // Past the last round a case is assessed again: a 409, counted as non-2xx (there are
+        // enough rounds for the phase's length; autocannon's `amount` would outlast `duration`).
+        const id = pool[i % pool.length]!;
+        const roundId = rounds[Math.min(Math.floor(i / pool.length), rounds.length - 1)]!;
+        return { ...req, path: `${API}/cases/${id}/assessments`, headers: this.headers(true), body: JSON.stringify({ roundId, answers: answers(i) }) };
+      },
+    };
+  }
+
+  read(pool: string[]): RequestSpec {
+    const r = new Random(4711);
+    return {
+      method: 'GET',
+      path: `${API}/cases`,
+      setupRequest: (req) => ({ ...req, path: `${API}/cases/${r.pick(pool)}`, headers: this.headers(false) }),
+    };
+  }
+}
+
+interface Stream {
+  type: RequestType;
+  spec: RequestSpec;
+  connections: number;
+  rate?: number;
+}
+
+// ---------------------------------------------------------------- CPU time, from /proc (Linux)
+// Latency on a shared 2-core machine moves with whatever else runs; CPU time per request of the
+// service and of its PostgreSQL backends does not, so before/after comparisons use it too.
+
+const CLK_TCK = 100; // USER_HZ on Linux
+
+function cpuMsOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+  } catch {
+    return undefined;
+  }
+}
+
+interface CpuSnapshot {
+  service: number;
+  backends: Map<number, number>;
+}
+
+async function cpuSnapshot(admin: pg.Client, dbName: string, servicePid: number): Promise<CpuSnapshot | undefined> {
+  const service = cpuMsOf(servicePid);
+  const local = ['127.0.0.1', 'localhost', '::1', '[::1]', ''].includes(new URL(ADMIN_URL).hostname);
+  if (service === undefined || !local) return undefined;
+  const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [dbName]);
+  const backends = new Map<number, number>();
+  for (const { pid } of rows) {
+    const ms = cpuMsOf(pid);
+    if (ms !== undefined) backends.set(pid, ms);
+  }
+  return { service, backends };
+}
+
+/** CPU ms of the service and of the database's backends between two snapshots (backends that ended in between are lost). */
+function cpuBetween(a: CpuSnapshot | undefined, b: CpuSnapshot | undefined): { serviceMs: number; postgresMs: number } | null {
+  if (!a || !b) return null;
+  let postgresMs = 0;
+  for (const [pid, ms] of b.backends) postgresMs += ms - (a.backends.get(pid) ?? 0);
+  return { serviceMs: b.service - a.service, postgresMs };
+}
+
+async function runPhase(url: string, phase: Row['phase'], seconds: number, streams: Stream[]): Promise<Row[]> {
+  const results: Result[] = await Promise.all(
+    streams.map((s) =>
+      autocannon({
+        url,
+        connections: s.connections,
+        duration: seconds,
+        ...(s.rate ? { overallRate: s.rate } : {}),
+        timeout: 10,
+        requests: [s.spec],
+      }),
+    ),
+  );
+  return results.map((r, i) => {
+    const s = streams[i]!;
+    const requests = r['2xx'] + r.non2xx;
+    return {
+      phase,
+      type: s.type,
+      connections: s.connections,
+      targetRate: s.rate ?? null,
+      seconds: r.duration,
+      requests,
+      ok: r['2xx'],
+      non2xx: r.non2xx,
+      errors: r.errors,
+      timeouts: r.timeouts,
+      perSecond: requests / r.duration,
+      p50: r.latency.p50,
+      p90: r.latency.p90,
+      p99: r.latency.p99,
+      max: r.latency.max,
+    };
+  });
+}
+
+async function call(url: string, token: string, method: string, p: string, body?: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(url + p, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = (await res.json()) as Record<string, unknown>;
+  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+// ---------------------------------------------------------------- report
+
+const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+
+function table(rows: Row[]): string {
+  const head = ['phase', 'type', 'conns', 'target/s', 'requests', 'non-2xx', 'errors', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'];
+  const body = rows.map((r) => [
+    r.phase,
+    r.type,
+    String(r.connections),
+    r.targetRate === null ? 'max' : String(r.targetRate),
+    String(r.requests),
+    String(r.non2xx),
+    String(r.errors + r.timeouts),
+    fmt(r.perSecond),
+    fmt(r.p50),
+    fmt(r.p90),
+    fmt(r.p99),
+    fmt(r.max, 0),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  const dbName = `vagen_bench_http_${Date.now()}`;
+  const dbUrl = new URL(ADMIN_URL);
+  dbUrl.pathname = `/${dbName}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${dbName}"`);
+  const pgVersion = (await admin.query<{ v: string }>('SELECT version() AS v')).rows[0]!.v;
+  const settings = Object.fromEntries(
+    (await admin.query<{ name: string; setting: string; unit: string | null }>(
+      `SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers','synchronous_commit','fsync','max_connections','work_mem')`,
+    )).rows.map((r) => [r.name, r.unit ? `${r.setting} (${r.unit})` : r.setting]),
+  );
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'vagen-bench-http-'));
+  mkdirSync(resultsDir, { recursive: true });
+  let service: Service | undefined;
+  try {
+    const jwtSecret = randomBytes(32).toString('hex');
+    const startedAt = Date.now();
+    service = await startService(dbUrl.toString(), jwtSecret, dataDir);
+    console.log(`service ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s at ${service.url} (database ${dbName}, LOG_LEVEL=${LOG_LEVEL})`);
+    const caseworkers = await Promise.all(
+      Array.from({ length: CASEWORKERS }, (_, i) => signDevToken(jwtSecret, { sub: `caseworker-${i + 1}`, name: `Handläggare ${i + 1}`, roles: ['caseworker'], municipalities: [MUNICIPALITY] })),
+    );
+    const owner = await signDevToken(jwtSecret, { sub: 'process-owner', roles: ['process_owner'], municipalities: [MUNICIPALITY] });
+    const load = new Load(caseworkers);
+    const today = stockholmDate();
+    const earlier = stockholmDate(new Date(Date.now() - 60 * 86_400_000));
+
+    // Seed: a round open today and CASES people registered two months ago.
+    const roundA = String((await call(service.url, owner, 'POST', `${API}/rounds`, { label: 'Bench A', referenceDate: today, questionnaireVersion: 1 })).id);
+    const seeded: string[] = [];
+    const seedStart = Date.now();
+    const seed = await autocannon({ url: service.url, connections: 16, amount: CASES, timeout: 30, requests: [load.register(seeded, earlier)] });
+    if (seeded.length !== CASES) throw new Error(`seeding registered ${seeded.length} of ${CASES} cases (non-2xx ${seed.non2xx}, errors ${seed.errors})`);
+    console.log(`seeded ${CASES} cases in ${((Date.now() - seedStart) / 1000).toFixed(1)} s (${fmt(CASES / ((Date.now() - seedStart) / 1000), 0)}/s, 16 connections)`);
+
+    const loadBefore = os.loadavg();
+    const servicePid = service.child.pid!;
+    const cpu: Record<Row['phase'], { serviceMs: number; postgresMs: number; requests: number } | null> = { fixed: null, max: null };
+
+    // Fixed rate: RATE commands/s as 1 register : 4 assess, and READ_RATE reads/s besides.
+    const registeredFixed: string[] = [];
+    const registerRate = Math.round(RATE / 5);
+    const assessRate = RATE - registerRate;
+    if (assessRate * FIXED_SECONDS > seeded.length) throw new Error(`BENCH_CASES=${CASES} is too few for ${assessRate} assessments/s for ${FIXED_SECONDS} s`);
+    console.log(`fixed phase: ${registerRate} registrations/s + ${assessRate} assessments/s + ${READ_RATE} reads/s for ${FIXED_SECONDS} s`);
+    let before = await cpuSnapshot(admin, dbName, servicePid);
+    const fixed = await runPhase(service.url, 'fixed', FIXED_SECONDS, [
+      { type: 'register', spec: load.register(registeredFixed), connections: 10, rate: registerRate },
+      { type: 'assess', spec: load.assess(seeded, [roundA]), connections: 40, rate: assessRate },
+      { type: 'read', spec: load.read(seeded), connections: 20, rate: READ_RATE },
+    ]);
+    const fixedCpu = cpuBetween(before, await cpuSnapshot(admin, dbName, servicePid));
+    cpu.fixed = fixedCpu && { ...fixedCpu, requests: fixed.reduce((n, r) => n + r.requests, 0) };
+
+    // Max: three more open rounds, so every case can be assessed again; no rate limit.
+    const maxRounds: string[] = [];
+    for (const label of ['Bench B', 'Bench C', 'Bench D']) {
+      maxRounds.push(String((await call(service.url, owner, 'POST', `${API}/rounds`, { label, referenceDate: today, questionnaireVersion: 1 })).id));
+    }
+    const registeredMax: string[] = [];
+    console.log(`max phase: unthrottled, 2 + 8 + 5 connections for ${MAX_SECONDS} s`);
+    before = await cpuSnapshot(admin, dbName, servicePid);
+    const max = await runPhase(service.url, 'max', MAX_SECONDS, [
+      { type: 'register', spec: load.register(registeredMax), connections: 2 },
+      { type: 'assess', spec: load.assess([...seeded, ...registeredFixed], maxRounds), connections: 8 },
+      { type: 'read', spec: load.read(seeded), connections: 5 },
+    ]);
+    const maxCpu = cpuBetween(before, await cpuSnapshot(admin, dbName, servicePid));
+    cpu.max = maxCpu && { ...maxCpu, requests: max.reduce((n, r) => n + r.requests, 0) };
+    const loadAfter = os.loadavg();
+    const rows = [...fixed, ...max];
+
+    // Every 2xx command left its event (and a request still in flight when a phase ended may
+    // have left one more); every answer with a case in it wrote an access-log row.
+    const db = new pg.Client({ connectionString: dbUrl.toString() });
+    await db.connect();
+    const counts = Object.fromEntries((await db.query<{ type: string; n: number }>(`SELECT type, count(*)::int AS n FROM events GROUP BY type`)).rows.map((r) => [r.type, r.n]));
+    const accessLogRows = Number((await db.query(`SELECT count(*)::int AS n FROM access_log`)).rows[0].n);
+    await db.end();
+    const sum = (type: RequestType, f: (r: Row) => number) => rows.filter((r) => r.type === type).reduce((n, r) => n + f(r), 0);
+    const checks = {
+      caseRegisteredEvents: counts.CaseRegistered ?? 0,
+      answered201Register: CASES + sum('register', (r) => r.ok),
+      assessmentRecordedEvents: counts.AssessmentRecorded ?? 0,
+      answered201Assess: sum('assess', (r) => r.ok),
+      accessLogRows,
+      answeredWithACase: CASES + sum('register', (r) => r.ok) + sum('assess', (r) => r.ok) + sum('read', (r) => r.ok),
+    };
+    const within = (events: number, answered: number, inFlight: number) => events >= answered && events <= answered + inFlight;
+    const consistent =
+      within(checks.caseRegisteredEvents, checks.answered201Register, sum('register', (r) => r.connections)) &&
+      within(checks.assessmentRecordedEvents, checks.answered201Assess, sum('assess', (r) => r.connections)) &&
+      accessLogRows >= checks.answeredWithACase;
+
+    const fixedCommands = fixed.filter((r) => r.type !== 'read');
+    const commandP99 = Math.max(...fixedCommands.map((r) => r.p99));
+    const readP99 = fixed.find((r) => r.type === 'read')!.p99;
+    const achievedCommandRate = fixedCommands.reduce((s, r) => s + r.perSecond, 0);
+    const maxTotal = max.reduce((s, r) => s + r.perSecond, 0);
+    const maxCommands = max.filter((r) => r.type !== 'read').reduce((s, r) => s + r.perSecond, 0);
+    const failures = rows.reduce((s, r) => s + r.non2xx + r.errors + r.timeouts, 0);
+    const machine = {
+      cores: os.cpus().length,
+      cpu: os.cpus()[0]?.model ?? 'unknown',
+      memoryGb: Math.round(os.totalmem() / 2 ** 30),
+      platform: `${os.platform()} ${os.release()}`,
+      node: process.version,
+      postgres: pgVersion,
+      postgresSettings: settings,
+      loadavgBefore: loadBefore.map((x) => Number(x.toFixed(2))),
+      loadavgAfter: loadAfter.map((x) => Number(x.toFixed(2))),
+    };
+
+    console.log(`\nRegistration day over HTTP (autocannon, keep-alive, ${CASEWORKERS} caseworker tokens, ${CASES} cases seeded)\n`);
+    console.log(table(rows));
+    console.log(
+      `\nfixed: ${fmt(achievedCommandRate)} commands/s achieved (target ${RATE}); command p99 ${fmt(commandP99)} ms (target < ${TARGET_COMMAND_P99_MS}: ${commandP99 < TARGET_COMMAND_P99_MS ? 'met' : 'MISSED'}), ` +
+        `read p99 ${fmt(readP99)} ms (target < ${TARGET_READ_P99_MS}: ${readP99 < TARGET_READ_P99_MS ? 'met' : 'MISSED'})`,
+    );
+    console.log(`max:   ${fmt(maxTotal)} requests/s (${fmt(maxCommands)} commands/s)`);
+    for (const phase of ['fixed', 'max'] as const) {
+      const c = cpu[phase];
+      if (c) console.log(`cpu (${phase}): service ${fmt(c.serviceMs / c.requests, 2)} ms/request, PostgreSQL ${fmt(c.postgresMs / c.requests, 2)} ms/request`);
+    }
+    console.log(`checks: ${failures} non-2xx/errors; events ${consistent ? 'match' : 'DO NOT match'} the 2xx answers ${JSON.stringify(checks)}`);
+    console.log(`machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} GB, ${machine.platform}, node ${machine.node}, load ${machine.loadavgBefore.join(' ')} → ${machine.loadavgAfter.join(' ')}`);
+    console.log(`postgres: ${pgVersion.split(' on ')[0]} ${JSON.stringify(settings)}; service, PostgreSQL and autocannon share the machine`);
+
+    const out = path.join(resultsDir, 'http.json');
+    writeFileSync(
+      out,
+      JSON.stringify(
+        {
+          at: new Date().toISOString(),
+          machine,
+          parameters: { cases: CASES, rate: RATE, readRate: READ_RATE, fixedSeconds: FIXED_SECONDS, maxSeconds: MAX_SECONDS, caseworkers: CASEWORKERS, logLevel: LOG_LEVEL, profile: PROFILE },
+          targets: { commandP99Ms: TARGET_COMMAND_P99_MS, readP99Ms: TARGET_READ_P99_MS },
+          summary: { achievedCommandRate, commandP99, readP99, targetsMet: commandP99 < TARGET_COMMAND_P99_MS && readP99 < TARGET_READ_P99_MS, maxRequestsPerSecond: maxTotal, maxCommandsPerSecond: maxCommands, failures, consistent },
+          rows,
+          cpuMsPerRequest: Object.fromEntries(
+            Object.entries(cpu).map(([k, c]) => [k, c && { service: c.serviceMs / c.requests, postgres: c.postgresMs / c.requests }]),
+          ),
+          checks,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+    console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
+    if (failures > 0 || !consistent) process.exitCode = 1;
+  } catch (e) {
+    if (service) console.error(`service log (tail):\n${tail(service.logFile)}`);
+    throw e;
+  } finally {
+    const code = await service?.stop();
+    if (code !== undefined && code !== 0) console.error(`the service exited with ${code}`);
+    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+    await admin.end();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.stack : e);
+  process.exit(1);
+});
