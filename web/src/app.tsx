@@ -71,7 +71,8 @@ export function App() {
 
   const sessionRef = useRef(session);
   sessionRef.current = session;
-  useEffect(() => configureApi({ token: () => sessionRef.current?.token ?? null, onUnauthorized: signOut }), [signOut]);
+  // During render, not in an effect: the pages' effects (which fetch) run before the App's own.
+  configureApi({ token: () => sessionRef.current?.token ?? null, onUnauthorized: signOut });
 
   // A new page moves focus to its heading, so screen readers announce it (WCAG 2.4.3).
   const first = useRef(true);
@@ -80,7 +81,13 @@ export function App() {
       first.current = false;
       return;
     }
-    requestAnimationFrame(() => document.querySelector<HTMLElement>('main h1')?.focus());
+    requestAnimationFrame(() => {
+      // Unless the page has already put focus somewhere inside it (e.g. "next case" after a save).
+      const active = document.activeElement;
+      const main = document.getElementById('main');
+      if (active && active !== main && main?.contains(active)) return;
+      document.querySelector<HTMLElement>('main h1')?.focus();
+    });
   }, [pathname]);
 
   let content: ReactNode;

@@ -297,7 +297,7 @@ export function AssessmentForm({ code, round, questionnaire, caseId, onSaved }: 
           <ErrorMessage error={error} />
           {assessmentDone && error ? <p>Bedömningen är sparad, men inte prioriteringen. Spara igen för att spara prioriteringen.</p> : null}
           <div className="actions">
-            <button type="submit" disabled={saving} aria-keyshortcuts="Control+Enter">
+            <button type="submit" aria-disabled={saving || undefined} aria-keyshortcuts="Control+Enter">
               {saving ? 'Sparar…' : 'Spara bedömning'}
             </button>
             <span className="hint">eller Ctrl+Enter</span>

@@ -45,7 +45,8 @@ export function ActionForm({ id, title, submitLabel, onSubmit, children, descrip
       <ErrorMessage error={error} />
       {done && <Success>{done}</Success>}
       <div className="actions">
-        <button type="submit" disabled={busy}>
+        {/* aria-disabled, not disabled: a disabled button would drop the keyboard user's focus. */}
+        <button type="submit" aria-disabled={busy || undefined}>
           {busy ? 'Sparar…' : submitLabel}
         </button>
       </div>

@@ -7,8 +7,12 @@ export interface Loadable<T> {
   reload: () => void;
 }
 
-/** Runs `load` when `deps` (JSON-serialisable) change; a newer run wins over an older one that answers late. */
-export function useLoad<T>(load: (() => Promise<T>) | null, deps: unknown[]): Loadable<T> {
+/**
+ * Runs `load` when `deps` (JSON-serialisable: which resource) or `refresh` (the same resource,
+ * fetched again after a change) change. A refresh keeps the shown data while it loads, so the
+ * page does not collapse and lose the user's focus; a newer run wins over an older late one.
+ */
+export function useLoad<T>(load: (() => Promise<T>) | null, deps: unknown[], refresh: unknown = 0): Loadable<T> {
   const [state, setState] = useState<{ data?: T; error?: unknown; loading: boolean }>({ loading: !!load });
   const [tick, setTick] = useState(0);
   const run = useRef(0);
@@ -19,7 +23,6 @@ export function useLoad<T>(load: (() => Promise<T>) | null, deps: unknown[]): Lo
       return;
     }
     const id = ++run.current;
-    // A reload keeps what is shown while it loads; other inputs mean another resource.
     const depsKey = JSON.stringify(deps);
     const same = lastDeps.current === depsKey;
     lastDeps.current = depsKey;
@@ -29,7 +32,7 @@ export function useLoad<T>(load: (() => Promise<T>) | null, deps: unknown[]): Lo
       (error: unknown) => id === run.current && setState({ error, loading: false }),
     );
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [...deps, tick]);
+  }, [...deps, tick, refresh]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { data: state.data, error: state.error, loading: state.loading, reload };
 }

@@ -29,12 +29,13 @@ import { Link } from '../router';
 export function CasePage({ id }: { id: string }) {
   const { code } = useSignedIn();
   const [tick, setTick] = useState(0);
-  const caseLoad = useLoad(() => api<CaseDetail>(m(code, `/cases/${id}`)).then((r) => ({ ...r.data, version: Number(r.etag ?? r.data.version) })), [code, id, tick]);
+  const caseLoad = useLoad(() => api<CaseDetail>(m(code, `/cases/${id}`)).then((r) => ({ ...r.data, version: Number(r.etag ?? r.data.version) })), [code, id], tick);
   const history = useLoad(
-    () => api<List<HistoryEntry> | HistoryEntry[]>(m(code, `/cases/${id}/history`), { query: { limit: 500 } }).then((r) => (Array.isArray(r.data) ? r.data : r.data.items)),
-    [code, id, tick],
+    () => api<List<HistoryEntry> | HistoryEntry[]>(m(code, `/cases/${id}/history`)).then((r) => (Array.isArray(r.data) ? r.data : r.data.items)),
+    [code, id],
+    tick,
   );
-  const rounds = useLoad(() => api<List<Round>>(m(code, '/rounds'), { query: { limit: 500 } }).then((r) => r.data.items), [code]);
+  const rounds = useLoad(() => api<List<Round>>(m(code, '/rounds')).then((r) => r.data.items), [code]);
   const c = caseLoad.data;
 
   /** Every command on the case carries the version the user saw: a stale page gets 412, not a silent overwrite. */
@@ -106,21 +107,21 @@ export function CasePage({ id }: { id: string }) {
             <div className="actions-grid">
               {c.status === 'open' ? (
                 <>
-                  <TransferForm key={`t${c.version}`} current={c.unit} onRun={(b, k) => command('/transfers', b, k, 'Ärendet är flyttat.')} />
-                  <PriorityForm key={`p${c.version}`} rounds={rounds.data ?? []} onRun={(b, k) => command('/prioritisations', b, k, 'Prioriteringen är sparad.')} />
-                  <InterventionStartForm key={`i${c.version}`} onRun={(b, k) => command('/interventions', b, k, 'Insatsen är registrerad.')} />
+                  <TransferForm current={c.unit} onRun={(b, k) => command('/transfers', b, k, 'Ärendet är flyttat.')} />
+                  <PriorityForm rounds={rounds.data ?? []} onRun={(b, k) => command('/prioritisations', b, k, 'Prioriteringen är sparad.')} />
+                  <InterventionStartForm onRun={(b, k) => command('/interventions', b, k, 'Insatsen är registrerad.')} />
                   {c.interventions.some((i) => !i.endDate) && (
-                    <InterventionEndForm key={`e${c.version}`} c={c} onRun={(iid, b, k) => command(`/interventions/${iid}/end`, b, k, 'Insatsen är avslutad.')} />
+                    <InterventionEndForm c={c} onRun={(iid, b, k) => command(`/interventions/${iid}/end`, b, k, 'Insatsen är avslutad.')} />
                   )}
-                  <CloseForm key={`c${c.version}`} onRun={(b, k) => command('/close', b, k, 'Ärendet är avslutat.')} />
+                  <CloseForm onRun={(b, k) => command('/close', b, k, 'Ärendet är avslutat.')} />
                 </>
               ) : (
-                <ReopenForm key={`r${c.version}`} onRun={(b, k) => command('/reopen', b, k, 'Ärendet är återöppnat.')} />
+                <ReopenForm onRun={(b, k) => command('/reopen', b, k, 'Ärendet är återöppnat.')} />
               )}
               {Object.keys(c.assessments ?? {}).length > 0 && (
-                <CorrectionForm key={`k${c.version}`} code={code} c={c} rounds={rounds.data ?? []} onRun={(roundId, b, k) => command(`/assessments/${roundId}/corrections`, b, k, 'Rättelsen är sparad.')} />
+                <CorrectionForm code={code} c={c} rounds={rounds.data ?? []} onRun={(roundId, b, k) => command(`/assessments/${roundId}/corrections`, b, k, 'Rättelsen är sparad.')} />
               )}
-              <BenefitMonthForm key={`b${c.version}`} c={c} onRun={(month, method) => command(`/benefit-months/${month}`, undefined, '', method === 'PUT' ? `Biståndsmånad ${month} är registrerad.` : `Biståndsmånad ${month} är borttagen.`, method)} />
+              <BenefitMonthForm c={c} onRun={(month, method) => command(`/benefit-months/${month}`, undefined, '', method === 'PUT' ? `Biståndsmånad ${month} är registrerad.` : `Biståndsmånad ${month} är borttagen.`, method)} />
             </div>
           </section>
 
@@ -228,7 +229,9 @@ type Run = (body: unknown, key: string) => Promise<string>;
 
 function TransferForm({ current, onRun }: { current: string | null; onRun: Run }) {
   const others = UNIT_CODES.filter((u) => u !== current);
-  const [toUnit, setToUnit] = useState(others[0]!);
+  const [chosen, setToUnit] = useState(others[0]!);
+  // After a transfer the chosen unit may be the current one: offer the first other unit then.
+  const toUnit = others.includes(chosen) ? chosen : others[0]!;
   const [date, setDate] = useState(todayInStockholm());
   const [reason, setReason] = useState('');
   return (
@@ -273,7 +276,8 @@ function InterventionStartForm({ onRun }: { onRun: Run }) {
 
 function InterventionEndForm({ c, onRun }: { c: CaseDetail; onRun: (id: string, body: unknown, key: string) => Promise<string> }) {
   const running = c.interventions.filter((i) => !i.endDate);
-  const [iid, setIid] = useState(running[0]!.interventionId);
+  const [chosen, setIid] = useState(running[0]!.interventionId);
+  const iid = running.some((i) => i.interventionId === chosen) ? chosen : running[0]!.interventionId;
   const [date, setDate] = useState(todayInStockholm());
   const [outcome, setOutcome] = useState('completed');
   return (

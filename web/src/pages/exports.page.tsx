@@ -49,7 +49,7 @@ export function ExportsPage() {
   // Rounds of every chosen municipality; a round is exported under its label, which is shared across municipalities.
   const roundLists = useLoad(
     municipalities.length
-      ? () => Promise.all(municipalities.map((c) => api<List<Round>>(m(c, '/rounds'), { query: { limit: 500 } }).then((r) => r.data.items.map((x) => ({ ...x, municipality: c })))))
+      ? () => Promise.all(municipalities.map((c) => api<List<Round>>(m(c, '/rounds')).then((r) => r.data.items.map((x) => ({ ...x, municipality: c })))))
       : null,
     [municipalities.join(',')],
   );

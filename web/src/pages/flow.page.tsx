@@ -22,7 +22,7 @@ interface Journey {
 
 export function FlowPage() {
   const { code } = useSignedIn();
-  const rounds = useLoad(() => api<List<Round>>(m(code, '/rounds'), { query: { limit: 500 } }).then((r) => chronological(r.data.items)), [code]);
+  const rounds = useLoad(() => api<List<Round>>(m(code, '/rounds')).then((r) => chronological(r.data.items)), [code]);
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
   useEffect(() => {

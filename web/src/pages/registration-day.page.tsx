@@ -14,7 +14,7 @@ export function RegistrationDayPage({ roundId, caseId }: { roundId?: string; cas
   const { code } = useSignedIn();
   const [tick, setTick] = useState(0);
   const [saved, setSaved] = useState<{ caseId: string; next?: CaseSummary } | null>(null);
-  const rounds = useLoad(() => api<List<Round>>(m(code, '/rounds'), { query: { limit: 500 } }).then((r) => r.data.items), [code, tick]);
+  const rounds = useLoad(() => api<List<Round>>(m(code, '/rounds')).then((r) => r.data.items), [code], tick);
   const round = roundId ? rounds.data?.find((r) => r.id === roundId) : undefined;
 
   useEffect(() => {
@@ -30,8 +30,8 @@ export function RegistrationDayPage({ roundId, caseId }: { roundId?: string; cas
   );
   const listCases = (assessed: boolean) => () =>
     api<List<CaseSummary>>(m(code, '/cases'), { query: { roundId: round!.id, assessed, limit: 500 } }).then((r) => r.data.items);
-  const remaining = useLoad(round ? listCases(false) : null, [code, round?.id, tick]);
-  const assessed = useLoad(round ? listCases(true) : null, [code, round?.id, tick]);
+  const remaining = useLoad(round ? listCases(false) : null, [code, round?.id], tick);
+  const assessed = useLoad(round ? listCases(true) : null, [code, round?.id], tick);
 
   const onSaved = (id: string) => {
     const next = remaining.data?.find((c) => c.id !== id);

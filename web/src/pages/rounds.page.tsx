@@ -13,7 +13,7 @@ import { chronological } from './rounds';
 export function RoundsPage() {
   const { code } = useSignedIn();
   const [tick, setTick] = useState(0);
-  const rounds = useLoad(() => api<List<Round>>(m(code, '/rounds'), { query: { limit: 500 } }).then((r) => chronological(r.data.items).reverse()), [code, tick]);
+  const rounds = useLoad(() => api<List<Round>>(m(code, '/rounds')).then((r) => chronological(r.data.items).reverse()), [code], tick);
   const current = useLoad(() => api<Questionnaire>(m(code, '/questionnaires/current')).then((r) => r.data), [code]);
   const [label, setLabel] = useState('');
   const [referenceDate, setReferenceDate] = useState('');

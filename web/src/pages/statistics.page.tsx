@@ -15,7 +15,7 @@ import { chronological, previousRound } from './rounds';
 
 export function StatisticsPage() {
   const { code, session } = useSignedIn();
-  const rounds = useLoad(() => api<List<Round>>(m(code, '/rounds'), { query: { limit: 500 } }).then((r) => chronological(r.data.items)), [code]);
+  const rounds = useLoad(() => api<List<Round>>(m(code, '/rounds')).then((r) => chronological(r.data.items)), [code]);
   const [roundId, setRoundId] = useState('');
   useEffect(() => {
     if (rounds.data?.length && !roundId) setRoundId(rounds.data[rounds.data.length - 1]!.id);
