@@ -1,0 +1,78 @@
+import { parquetMetadata, parquetReadObjects } from 'hyparquet';
+import { QUESTIONNAIRE_V1, type Questionnaire } from '../../questionnaires/questionnaire.js';
+import { allUnknown } from '../../questionnaires/answers.fixtures.js';
+import { row, times } from '../testing/rows.fixtures.js';
+import { csvChunks, ndjsonChunks, panelColumns, panelRecord, parquetChunks, type PanelRecord } from './panel.js';
+
+const V2: Questionnaire = { version: 2, questions: [...QUESTIONNAIRE_V1.questions.slice(0, 3), { key: 'housingSituation', label: 'Boende', type: 'single', options: [{ code: 'own', label: 'Eget' }, { code: 'unknown', label: 'Vet ej' }] }] };
+const columns = panelColumns([QUESTIONNAIRE_V1, V2]);
+const ctx = { municipality: '2281', roundId: 'r1', label: '2026-H1', referenceDate: '2026-03-31', questionnaire: QUESTIONNAIRE_V1, firstRound: '2025-H2' };
+
+async function collect(gen: AsyncIterable<Buffer>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const b of gen) parts.push(b);
+  return Buffer.concat(parts);
+}
+
+async function* pages(records: PanelRecord[], size: number): AsyncGenerator<PanelRecord[]> {
+  for (let i = 0; i < records.length; i += size) yield records.slice(i, i + size);
+}
+
+describe('panel export', () => {
+  const records = [
+    panelRecord(row({ answers: { ...allUnknown(), workObstacles: ['language', 'mental_health'] }, interventions: [{ type: 'language_coach', provider: 'municipality' }], childrenInHousehold: 2 }), ctx, columns),
+    panelRecord(row({ answers: null, priority: null, childrenInHousehold: 'unknown' }), ctx, columns),
+    panelRecord(row({ status: 'closed', unit: null, closureReason: 'employment', answers: null }), { ...ctx, firstRound: undefined }, columns),
+    ...times(2500, (i) => panelRecord(row({ birthYear: 1950 + (i % 50), longTerm: i % 3 === 0 }), ctx, columns)),
+  ];
+
+  it('has every column with a labelled code instead of an empty value', () => {
+    expect(columns.map((c) => c.name)).toEqual(expect.arrayContaining(['pseudonym', 'roundId', 'round', 'closureReason', 'education', 'housingSituation', 'activeInterventions', 'firstRound']));
+    const [assessed, notAssessed, closed] = records;
+    // Multi answers in questionnaire order, whatever order they were given in.
+    expect(assessed).toMatchObject({ workObstacles: ['mental_health', 'language'], activeInterventions: 1, childrenInHousehold: '2', housingSituation: 'not_asked', closureReason: 'not_applicable' });
+    expect(notAssessed).toMatchObject({ education: 'not_assessed', priority: 'not_set', childrenInHousehold: 'unknown' });
+    expect(closed).toMatchObject({ unit: 'not_applicable', closureReason: 'employment', firstRound: 'never_open' });
+    for (const r of records.slice(0, 3)) for (const c of columns) expect([undefined, null, '']).not.toContain(r[c.name]);
+    // The codebook marks "vet ej" as missing by design, the structural codes as structural.
+    const edu = columns.find((c) => c.name === 'education')!;
+    expect(edu.options!.find((o) => o.code === 'unknown')).toMatchObject({ missing: 'by_design', missingByDesign: true });
+    expect(edu.options!.find((o) => o.code === 'not_assessed')).toMatchObject({ missing: 'structural' });
+  });
+
+  it('CSV: a header, one line per record, no empty cell', async () => {
+    const csv = (await collect(csvChunks(columns, pages(records, 1000)))).toString('utf8');
+    const lines = csv.trimEnd().split('\n');
+    expect(lines).toHaveLength(records.length + 1);
+    expect(lines[0]!.split(',')).toEqual(columns.map((c) => c.name));
+    for (const l of lines.slice(1)) {
+      const cells = l.split(',');
+      expect(cells).toHaveLength(columns.length);
+      expect(cells).not.toContain('');
+    }
+    expect(lines[1]).toContain('mental_health;language');
+  });
+
+  it('NDJSON: one object per line with every column', async () => {
+    const lines = (await collect(ndjsonChunks(columns, pages(records, 700)))).toString('utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(records.length);
+    expect(JSON.parse(lines[0]!)).toEqual(records[0]);
+  });
+
+  it('Parquet: written one row group per page, read back equal by an independent reader', async () => {
+    const chunks: Buffer[] = [];
+    for await (const b of parquetChunks(columns, pages(records, 1000), { source: 'test' })) chunks.push(b);
+    // Bytes come out as each row group is done, not all at the end.
+    expect(chunks.length).toBeGreaterThanOrEqual(4);
+    const file = Buffer.concat(chunks);
+    const ab = file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength);
+    const meta = parquetMetadata(ab);
+    expect(meta.row_groups).toHaveLength(3);
+    expect(Number(meta.num_rows)).toBe(records.length);
+    const back = await parquetReadObjects({ file: ab });
+    expect(back).toHaveLength(records.length);
+    const flat = (r: PanelRecord) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Array.isArray(v) ? v.join(';') : v]));
+    expect(back[0]).toEqual(flat(records[0]!));
+    expect(back[2500]).toEqual(flat(records[2500]!));
+  });
+});

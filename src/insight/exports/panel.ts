@@ -1,0 +1,218 @@
+import { ByteWriter, ParquetWriter, schemaFromColumnData, type BasicType } from 'hyparquet-writer';
+import { BORN_ABROAD, CLOSURE_REASONS, GENDERS, PRIORITIES } from '../../cases/case.events.js';
+import type { Question, Questionnaire } from '../../questionnaires/questionnaire.js';
+import { UNITS } from '../../units/units.js';
+import type { SnapshotRow } from '../snapshot/snapshot-row.js';
+
+/**
+ * The evaluators' panel (API.md "Evaluator exports"): one row per person per round under their
+ * pseudonym, the same columns in CSV, NDJSON and Parquet, described by the codebook.
+ *
+ * No cell is ever empty. "Vet ej" is the code `unknown` (missing by design: the service records
+ * that it does not know); where a value cannot exist there is a structural code instead:
+ * `not_assessed` (no assessment in the round), `not_asked` (the round's questionnaire version has
+ * no such question), `not_applicable` (unit of a closed case, closure reason of an open one),
+ * `not_set` (no priority in the round), `never_open` (first round of a person never open in one).
+ */
+export const MISSING = {
+  unknown: { label: 'Vet ej', missing: 'by_design' },
+  not_assessed: { label: 'Ingen bedömning i omgången', missing: 'structural' },
+  not_asked: { label: 'Frågan fanns inte i omgångens frågeformulär', missing: 'structural' },
+  not_applicable: { label: 'Ej tillämpligt', missing: 'structural' },
+  not_set: { label: 'Ingen prioritering i omgången', missing: 'structural' },
+  never_open: { label: 'Aldrig aktuell i en omgång', missing: 'structural' },
+} as const;
+
+export interface CodebookOption {
+  code: string;
+  label: string;
+  /** `by_design`: "vet ej", recorded on purpose. `structural`: the value cannot exist for this row. */
+  missing?: 'by_design' | 'structural';
+  missingByDesign?: boolean;
+}
+
+export interface CodebookColumn {
+  name: string;
+  type: 'string' | 'integer' | 'boolean' | 'date' | 'codes';
+  parquetType: BasicType;
+  label: string;
+  description: string;
+  options?: CodebookOption[];
+  /** A question of the questionnaire (its answers fill the column). */
+  question?: boolean;
+}
+
+const opt = (code: string, label: string): CodebookOption => ({ code, label });
+const missing = (code: keyof typeof MISSING): CodebookOption => ({ code, label: MISSING[code].label, missing: MISSING[code].missing, ...(code === 'unknown' ? { missingByDesign: true } : {}) });
+const CLOSURE_LABELS: Record<string, string> = { employment: 'Arbete', studies: 'Studier', other_benefit: 'Annan ersättning', moved: 'Flyttat', other: 'Annat', unknown: 'Okänt' };
+
+/** Every column of the panel, for the questions of the given questionnaire versions (union, in order of appearance). */
+export function panelColumns(questionnaires: readonly Questionnaire[]): CodebookColumn[] {
+  const questions: Question[] = [];
+  for (const q of questionnaires) for (const question of q.questions) if (!questions.some((x) => x.key === question.key)) questions.push(question);
+  return [
+    { name: 'pseudonym', type: 'string', parquetType: 'STRING', label: 'Pseudonym', description: 'The person, stable across rounds and exports of the municipality; a keyed hash that cannot be reversed without the server’s key.' },
+    { name: 'municipality', type: 'string', parquetType: 'STRING', label: 'Kommun', description: 'Kommunkod (four digits).' },
+    { name: 'roundId', type: 'string', parquetType: 'STRING', label: 'Omgångens id', description: 'Id of the measurement round.' },
+    { name: 'round', type: 'string', parquetType: 'STRING', label: 'Omgång', description: 'The round’s label, e.g. 2026-H1.' },
+    { name: 'referenceDate', type: 'date', parquetType: 'STRING', label: 'Referensdatum', description: 'YYYY-MM-DD: the date whose state the row shows.' },
+    {
+      name: 'unit',
+      type: 'string',
+      parquetType: 'STRING',
+      label: 'Enhet',
+      description: 'The unit on the reference date.',
+      options: [...UNITS.map((u) => opt(u.code, u.name)), missing('not_applicable')],
+    },
+    { name: 'priority', type: 'string', parquetType: 'STRING', label: 'Prioritering', description: 'The priority set in the round.', options: [...PRIORITIES.map((p) => opt(p, { high: 'Hög', medium: 'Medel', low: 'Låg' }[p])), missing('not_set')] },
+    { name: 'status', type: 'string', parquetType: 'STRING', label: 'Status', description: 'Open or closed on the reference date. A person stays in the panel after their case closed.', options: [opt('open', 'Aktuell'), opt('closed', 'Avslutad')] },
+    {
+      name: 'closureReason',
+      type: 'string',
+      parquetType: 'STRING',
+      label: 'Avslutsorsak',
+      description: 'Why the case was closed (in force on the reference date).',
+      options: [...CLOSURE_REASONS.map((r) => (r === 'unknown' ? missing('unknown') : opt(r, CLOSURE_LABELS[r]!))), missing('not_applicable')],
+    },
+    { name: 'gender', type: 'string', parquetType: 'STRING', label: 'Kön', description: 'As registered.', options: GENDERS.map((g) => (g === 'unknown' ? missing('unknown') : opt(g, { female: 'Kvinna', male: 'Man', other: 'Annat' }[g]))) },
+    { name: 'birthYear', type: 'integer', parquetType: 'INT32', label: 'Födelseår', description: 'From the personnummer (the date itself is not exported).' },
+    { name: 'bornAbroad', type: 'string', parquetType: 'STRING', label: 'Född utomlands', description: 'As registered.', options: BORN_ABROAD.map((b) => (b === 'unknown' ? missing('unknown') : opt(b, { yes: 'Ja', no: 'Nej' }[b]))) },
+    {
+      name: 'childrenInHousehold',
+      type: 'string',
+      parquetType: 'STRING',
+      label: 'Barn i hushållet',
+      description: 'Number of children (a whole number written as text), or the code unknown.',
+      options: [missing('unknown')],
+    },
+    ...questions.map(
+      (q): CodebookColumn => ({
+        name: q.key,
+        question: true,
+        type: q.type === 'multi' ? 'codes' : 'string',
+        parquetType: 'STRING',
+        label: q.label,
+        description:
+          q.type === 'multi'
+            ? 'Multiple choice: the chosen codes joined by ";" in questionnaire order (NDJSON: an array). "unknown" and "none" stand alone.'
+            : 'Single choice: one code.',
+        options: [...q.options.map((o) => (o.code === 'unknown' ? missing('unknown') : opt(o.code, o.label))), missing('not_assessed'), missing('not_asked')],
+      }),
+    ),
+    { name: 'activeInterventions', type: 'integer', parquetType: 'INT32', label: 'Pågående insatser', description: 'Number of interventions running on the reference date.' },
+    { name: 'benefitMonthsLast12', type: 'integer', parquetType: 'INT32', label: 'Biståndsmånader senaste 12', description: 'Benefit months among the 12 months ending with the reference month.' },
+    { name: 'longTerm', type: 'boolean', parquetType: 'BOOLEAN', label: 'Långvarigt', description: 'At least 10 benefit months in the 12 months ending with the reference month.' },
+    {
+      name: 'veryLongTerm',
+      type: 'boolean',
+      parquetType: 'BOOLEAN',
+      label: 'Mycket långvarigt',
+      description: 'At least 27 benefit months in the 36 months ending with the reference month, in one spell with no break longer than 2 months (the spell rule).',
+    },
+    {
+      name: 'firstRound',
+      type: 'string',
+      parquetType: 'STRING',
+      label: 'Första omgång',
+      description: 'Label of the earliest round in which the person had an open case (among the rounds exported or earlier).',
+      options: [missing('never_open')],
+    },
+  ];
+}
+
+export type PanelValue = string | number | boolean | string[];
+export type PanelRecord = Record<string, PanelValue>;
+
+export interface PanelContext {
+  municipality: string;
+  roundId: string;
+  label: string;
+  referenceDate: string;
+  questionnaire: Questionnaire;
+  firstRound: string | undefined;
+}
+
+/** A snapshot row as a panel record (NDJSON shape: a multi answer is an array). */
+export function panelRecord(row: SnapshotRow, ctx: PanelContext, columns: readonly CodebookColumn[]): PanelRecord {
+  const r: PanelRecord = {
+    pseudonym: row.pseudonym,
+    municipality: ctx.municipality,
+    roundId: ctx.roundId,
+    round: ctx.label,
+    referenceDate: ctx.referenceDate,
+    unit: row.unit ?? 'not_applicable',
+    priority: row.priority ?? 'not_set',
+    status: row.status,
+    closureReason: row.closureReason ?? 'not_applicable',
+    gender: row.gender,
+    birthYear: row.birthYear,
+    bornAbroad: row.bornAbroad,
+    childrenInHousehold: String(row.childrenInHousehold),
+  };
+  for (const c of columns) {
+    if (!c.question) continue;
+    const q = ctx.questionnaire.questions.find((x) => x.key === c.name);
+    if (!q) r[c.name] = 'not_asked';
+    else if (!row.answers) r[c.name] = 'not_assessed';
+    else {
+      const a = row.answers[c.name];
+      r[c.name] = a === undefined ? 'not_assessed' : Array.isArray(a) ? q.options.map((o) => o.code).filter((code) => a.includes(code)) : a;
+    }
+  }
+  r.activeInterventions = row.interventions.length;
+  r.benefitMonthsLast12 = row.benefitMonthsLast12;
+  r.longTerm = row.longTerm;
+  r.veryLongTerm = row.veryLongTerm;
+  r.firstRound = ctx.firstRound ?? 'never_open';
+  return r;
+}
+
+const flat = (v: PanelValue): string | number | boolean => (Array.isArray(v) ? v.join(';') : v);
+
+function csvField(v: PanelValue): string {
+  const s = String(flat(v));
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Encoders: each takes pages of records and yields bytes as they are ready (nothing waits for the end). */
+export async function* csvChunks(columns: readonly CodebookColumn[], pages: AsyncIterable<PanelRecord[]>): AsyncGenerator<Buffer> {
+  yield Buffer.from(columns.map((c) => c.name).join(',') + '\n');
+  for await (const page of pages) {
+    if (page.length === 0) continue;
+    yield Buffer.from(page.map((r) => columns.map((c) => csvField(r[c.name]!)).join(',')).join('\n') + '\n');
+  }
+}
+
+export async function* ndjsonChunks(columns: readonly CodebookColumn[], pages: AsyncIterable<PanelRecord[]>): AsyncGenerator<Buffer> {
+  for await (const page of pages) {
+    if (page.length === 0) continue;
+    yield Buffer.from(page.map((r) => JSON.stringify(Object.fromEntries(columns.map((c) => [c.name, r[c.name]])))).join('\n') + '\n');
+  }
+}
+
+/**
+ * Parquet, written incrementally: every page becomes one row group, and the writer's buffer is
+ * handed on and emptied after each (the file's metadata, written last, only keeps offsets).
+ */
+export async function* parquetChunks(columns: readonly CodebookColumn[], pages: AsyncIterable<PanelRecord[]>, kv: Record<string, string> = {}): AsyncGenerator<Buffer> {
+  const out: Buffer[] = [];
+  const writer = new ByteWriter(1 << 20) as ByteWriter & { flush(): void };
+  writer.flush = () => {
+    out.push(Buffer.from(writer.buffer.slice(0, writer.index)));
+    writer.index = 0;
+  };
+  writer.finish = () => writer.flush();
+  const schema = schemaFromColumnData({ columnData: columns.map((c) => ({ name: c.name, data: [], type: c.parquetType, nullable: false })) });
+  const pq = new ParquetWriter({ writer, schema, kvMetadata: Object.entries(kv).map(([key, value]) => ({ key, value })), createdBy: 'vagen panel export (hyparquet-writer)' });
+  const drain = function* () {
+    while (out.length > 0) yield out.shift()!;
+  };
+  yield* drain();
+  for await (const page of pages) {
+    if (page.length === 0) continue;
+    await pq.write({ columnData: columns.map((c) => ({ name: c.name, data: page.map((r) => flat(r[c.name]!)) })), rowGroupSize: page.length });
+    yield* drain();
+  }
+  await pq.finish();
+  yield* drain();
+}
