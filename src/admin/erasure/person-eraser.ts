@@ -6,8 +6,9 @@ import type { ResolvedConfig } from '../../config/config.js';
 import { SnapshotSource } from '../../insight/snapshot/snapshot-source.js';
 import { APP_CONFIG, PG_POOL } from '../../shared/database/database.tokens.js';
 import { DomainError } from '../../shared/domain/domain-error.js';
-import { EVENT_STORE, StreamNotFound, type EventStore, type SqlExecutor } from '../../shared/event-store/event-store.port.js';
+import { EVENT_STORE, StreamNotFound, type EventStore, type SqlExecutor, type StoredEvent } from '../../shared/event-store/event-store.port.js';
 import { IdempotencyStore } from '../../shared/http/idempotency/idempotency.store.js';
+import { AccessLog } from '../../shared/privacy/access-log.js';
 import { isShredded, PersonVault } from '../../shared/privacy/vault.js';
 import { ProjectionEngine } from '../../shared/projections/projection-engine.js';
 import { quoteIdent, searchPathSql } from '../../shared/projections/projection-schema.js';
@@ -24,6 +25,8 @@ export interface ErasureRequest {
   reason: string;
   basis: ErasureBasis;
   correlationId?: string;
+  /** Who asked, for the audit row in the access log (default: the actor, no roles). */
+  audit?: { roles: string[]; endpoint: string; requestId?: string | null };
 }
 
 export interface ErasureOutcome {
@@ -69,6 +72,7 @@ export class PersonEraser {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly engine: ProjectionEngine,
     private readonly vault: PersonVault,
+    private readonly accessLog: AccessLog,
     private readonly moduleRef: ModuleRef,
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(APP_CONFIG) config: ResolvedConfig,
@@ -106,6 +110,7 @@ export class PersonEraser {
               if (now.join() !== caseIds.join()) throw new CasesChanged();
               await this.vault.shred(r.municipality, r.pseudonym, tx);
               await this.idempotency.forgetMentioning(`/api/v1/municipalities/${r.municipality}/`, caseIds, tx);
+              await this.recordAudit(r, caseIds, tx);
               await inline(tx, stored);
             },
           },
@@ -120,11 +125,32 @@ export class PersonEraser {
   }
 
   /**
+   * The audit trail of the erasure in the access log, in its transaction: who, when, on which
+   * cases (pseudonymous ids, as every earlier read of them is logged), with the basis as purpose.
+   * Never the personnummer, never the reason's text.
+   */
+  private async recordAudit(r: ErasureRequest, caseIds: string[], tx: SqlExecutor): Promise<void> {
+    const subjects = caseIds.length > 0 ? caseIds.map((caseId) => ({ caseId, pseudonym: r.pseudonym })) : [{ caseId: null, pseudonym: r.pseudonym }];
+    await this.accessLog.recordMany(
+      {
+        municipality: r.municipality,
+        userId: r.actor,
+        roles: r.audit?.roles ?? [],
+        endpoint: r.audit?.endpoint ?? `${r.basis} erasure`,
+        purpose: `erasure (${r.basis})`,
+        requestId: r.audit?.requestId ?? r.correlationId ?? null,
+      },
+      subjects,
+      tx,
+    );
+  }
+
+  /**
    * Nothing left to shred. Read models are cleaned again from the earlier PersonErased events
    * (idempotent), so repeating an erasure whose clean-up was interrupted completes it.
    */
   private async alreadyErased(r: ErasureRequest): Promise<ErasureOutcome> {
-    let events;
+    let events: StoredEvent[];
     try {
       events = await this.store.readStream(streams.erasures(r.municipality));
     } catch (e) {
@@ -173,7 +199,7 @@ export class PersonEraser {
 }
 
 /** The person's case ids from the inline view case_persons (live build of open_cases), sorted. */
-async function casesOf(db: SqlExecutor | Pool, schema: string, municipality: string, pseudonym: string): Promise<string[]> {
+async function casesOf(db: SqlExecutor, schema: string, municipality: string, pseudonym: string): Promise<string[]> {
   const { rows } = await db.query<{ case_id: string }>(
     `SELECT case_id::text AS case_id FROM ${quoteIdent(schema)}.case_persons WHERE municipality = $1 AND pseudonym = $2 ORDER BY case_id`,
     [municipality, pseudonym],

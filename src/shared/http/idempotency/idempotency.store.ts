@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
+import type { SqlExecutor } from '../../event-store/event-store.port.js';
 
 export type Claim =
   | { kind: 'claimed' }
@@ -87,7 +88,7 @@ export class IdempotencyStore {
    * request with their personnummer is kept. Reads the records of the TTL window, so it is meant
    * for rare operations. `db`: the erasure's transaction.
    */
-  async forgetMentioning(pathPrefix: string, needles: readonly string[], db: Pick<Pool, 'query'> = this.pool): Promise<number> {
+  async forgetMentioning(pathPrefix: string, needles: readonly string[], db: SqlExecutor = this.pool): Promise<number> {
     if (needles.length === 0) return 0;
     const { rows } = await db.query<{ user_id: string; key: string; path: string; response_body: string | null }>(
       'SELECT user_id, key, path, response_body FROM idempotency_keys WHERE starts_with(path, $1)',
