@@ -57,6 +57,7 @@ export class CaseResponder {
   async history(req: FastifyRequest, principal: Principal, municipality: string, caseId: string, events: StoredEvent[]): Promise<HistoryItem[]> {
     const pseudonym = String(events.find((e) => e.type === 'CaseRegistered')?.data.pseudonym ?? '');
     await this.log(req, principal, municipality, caseId, pseudonym);
+    await this.pin(municipality, pseudonym); // 404 once the person is erased, as for the case itself
     return Promise.all(
       events.map(async (e) => {
         const { reasonCiphertext, pseudonym: _p, ...data } = e.data as Record<string, unknown>;

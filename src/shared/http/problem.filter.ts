@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/domain-error.js';
+import { PersonShredded } from '../privacy/vault.js';
 import { PROBLEM_BASE, Problem, ProblemBody, titleFor, toProblemBody } from './problem.js';
 
 /**
@@ -32,6 +33,10 @@ export class ProblemFilter implements ExceptionFilter {
 export function toProblem(exception: unknown, instance: string): { body: ProblemBody; headers: Record<string, string> } {
   if (exception instanceof Problem) {
     return { body: toProblemBody(exception, instance), headers: exception.extra.headers ?? {} };
+  }
+  if (exception instanceof PersonShredded) {
+    // A command about a person erased meanwhile (e.g. a reason to encrypt): the case is gone.
+    return { body: toProblemBody(new Problem(404, 'case-not-found', 'Case not found.'), instance), headers: {} };
   }
   if (exception instanceof DomainError) {
     // Rules rejected the command: the domain names the kind, the slug and the fields.
