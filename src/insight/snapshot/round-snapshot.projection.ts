@@ -73,6 +73,8 @@ export const roundSnapshotsProjection: Projection = {
         row jsonb NOT NULL,
         PRIMARY KEY (tenant, round_id, case_id)
       )`);
+    // The panel export reads a round person by person.
+    await tx.query('CREATE INDEX snapshot_rows_person ON snapshot_rows (tenant, round_id, pseudonym)');
   },
 
   async apply(tx, events) {

@@ -1,0 +1,139 @@
+import { Injectable } from '@nestjs/common';
+import { QUESTIONNAIRE_V1, type Questionnaire } from '../../questionnaires/questionnaire.js';
+import { Problem } from '../../shared/http/problem.js';
+import type { RoundRow } from '../snapshot/round-snapshot.projection.js';
+import type { SnapshotRow } from '../snapshot/snapshot-row.js';
+import { type KnownAt, SnapshotSource } from '../snapshot/snapshot-source.js';
+import { panelColumns, panelRecord, type CodebookColumn, type PanelRecord } from './panel.js';
+
+const PAGE = 2000;
+
+interface MunicipalityPlan {
+  municipality: string;
+  /** Every round up to the last exported one, by reference date (earlier ones decide firstRound). */
+  rounds: { round: RoundRow; view: KnownAt; exported: boolean; questionnaire: Questionnaire }[];
+}
+
+export interface PanelPlan {
+  columns: CodebookColumn[];
+  municipalities: MunicipalityPlan[];
+  rows?: number;
+}
+
+/**
+ * Plans and streams the panel. Everything that can fail is checked in `plan`, before the first
+ * byte is sent (afterwards an error can only cut the stream). Memory stays flat: a frozen round
+ * is read in pages straight from its snapshot rows; a recomputed one (knownAt=now or a
+ * timestamp) is held one round at a time. What grows with the data is one pseudonym → first
+ * round map per municipality.
+ */
+@Injectable()
+export class PanelExporter {
+  constructor(private readonly source: SnapshotSource) {}
+
+  async plan(municipalities: readonly string[], selectors: readonly string[], knownAt: KnownAt | undefined): Promise<PanelPlan> {
+    const matched = new Set<string>();
+    const plans: MunicipalityPlan[] = [];
+    for (const m of municipalities) {
+      const all = await this.source.rounds(m);
+      const chosen = all.filter((r) => {
+        if (selectors.length === 0) return knownAt?.kind !== 'close' || r.closedPosition !== null;
+        const hit = selectors.find((s) => s === r.roundId || s.toLocaleLowerCase('sv') === r.label.toLocaleLowerCase('sv'));
+        if (hit) matched.add(hit);
+        return hit !== undefined;
+      });
+      for (const r of chosen) {
+        if (knownAt?.kind === 'close' && r.closedPosition === null) {
+          throw Problem.conflict('round-not-closed', `Round "${r.label}" of ${m} is still open: it has no frozen snapshot. Use knownAt=now, or leave it out.`);
+        }
+      }
+      const last = chosen[chosen.length - 1];
+      const upTo = last ? all.slice(0, all.indexOf(last) + 1) : [];
+      const rounds = [];
+      for (const r of upTo) {
+        const view = knownAt ?? this.source.defaultKnownAt(r);
+        // Earlier rounds only tell who was open when; an open one has no frozen rows for that.
+        rounds.push({ round: r, view: view.kind === 'close' && r.closedPosition === null ? ({ kind: 'now' } as const) : view, exported: chosen.includes(r), questionnaire: await this.source.questionnaire(m, r.questionnaireVersion) });
+      }
+      plans.push({ municipality: m, rounds });
+    }
+    const unmatched = selectors.filter((s) => !matched.has(s));
+    if (unmatched.length > 0) {
+      throw Problem.badRequest(`rounds: ${unmatched.join(', ')} matched no round.`, [{ path: 'rounds', message: `${unmatched.map((s) => `"${s}"`).join(', ')} is not the id or label of a round of the municipalities` }]);
+    }
+    const questionnaires = plans.flatMap((p) => p.rounds.filter((r) => r.exported).map((r) => r.questionnaire));
+    return { columns: panelColumns(questionnaires.length > 0 ? questionnaires : [QUESTIONNAIRE_V1]), municipalities: plans };
+  }
+
+  async *records(plan: PanelPlan): AsyncGenerator<PanelRecord[]> {
+    for (const m of plan.municipalities) {
+      const firstRound = new Map<string, string>();
+      for (const { round, view, exported, questionnaire } of m.rounds) {
+        const ctx = { municipality: m.municipality, roundId: round.roundId, label: round.label, referenceDate: round.referenceDate, questionnaire };
+        const emit = (rows: PersonRow[]): PanelRecord[] => {
+          const out: PanelRecord[] = [];
+          for (const r of rows) {
+            if (r.status === 'open' && !firstRound.has(r.pseudonym)) firstRound.set(r.pseudonym, round.label);
+            // A person enters the panel in their first round and stays, also after their case closed.
+            const first = firstRound.get(r.pseudonym);
+            if (exported && first !== undefined) out.push(panelRecord(r, { ...ctx, firstRound: first }, plan.columns));
+          }
+          return out;
+        };
+        if (view.kind === 'close') {
+          for await (const page of this.frozenPages(m.municipality, round, exported)) {
+            const out = emit(page);
+            if (out.length > 0) yield out;
+          }
+        } else {
+          const frame = await this.source.frame(m.municipality, round, view);
+          const persons = onePerPerson(frame.rows);
+          for (let i = 0; i < persons.length; i += PAGE) {
+            const out = emit(persons.slice(i, i + PAGE));
+            if (out.length > 0) yield out;
+          }
+        }
+      }
+    }
+  }
+
+  /** One row per person (their open case, else their latest), by pseudonym, a page at a time. */
+  private async *frozenPages(municipality: string, round: RoundRow, full: boolean): AsyncGenerator<PersonRow[]> {
+    let after = '';
+    for (;;) {
+      const rows = await this.source.read(async (tx) => {
+        if (!full) {
+          // Only who was open: enough for firstRound.
+          const r = await tx.query<{ pseudonym: string }>(
+            `SELECT DISTINCT pseudonym FROM snapshot_rows WHERE tenant = $1 AND round_id = $2 AND status = 'open' AND pseudonym > $3 ORDER BY pseudonym LIMIT ${PAGE * 5}`,
+            [municipality, round.roundId, after],
+          );
+          return r.rows.map((x) => ({ pseudonym: x.pseudonym, status: 'open' }) as PersonRow);
+        }
+        const r = await tx.query<{ row: SnapshotRow }>(
+          `SELECT DISTINCT ON (pseudonym) row FROM snapshot_rows
+            WHERE tenant = $1 AND round_id = $2 AND pseudonym > $3
+            ORDER BY pseudonym, (status = 'open') DESC, row->>'registeredOn' DESC
+            LIMIT ${PAGE}`,
+          [municipality, round.roundId, after],
+        );
+        return r.rows.map((x) => x.row);
+      });
+      if (rows.length === 0) return;
+      yield rows;
+      after = rows[rows.length - 1]!.pseudonym;
+    }
+  }
+}
+
+type PersonRow = SnapshotRow;
+
+/** The same choice as the frozen query: a person's open case, else the latest registered. */
+export function onePerPerson(rows: readonly SnapshotRow[]): SnapshotRow[] {
+  const best = new Map<string, SnapshotRow>();
+  for (const r of rows) {
+    const prev = best.get(r.pseudonym);
+    if (!prev || (prev.status !== 'open' && (r.status === 'open' || r.registeredOn > prev.registeredOn))) best.set(r.pseudonym, r);
+  }
+  return [...best.values()].sort((a, b) => (a.pseudonym < b.pseudonym ? -1 : a.pseudonym > b.pseudonym ? 1 : 0));
+}
