@@ -165,7 +165,9 @@ describe('web interface in a real browser', () => {
       const timeline = page.getByTestId('timeline');
       await timeline.getByText('Insats påbörjad').waitFor();
       expect(await timeline.getByRole('row').count()).toBeGreaterThan(6);
-      expect(await timeline.innerText()).toMatch(/Bedömning registrerad\s+2025-/);
+      // Effective date, then recorded date and time (Europe/Stockholm).
+      expect(await timeline.innerText()).toMatch(/Bedömning registrerad\s+\d{4}-\d{2}-\d{2}\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/);
+      expect(await timeline.innerText()).toMatch(/Insats påbörjad\s+2025-03-01/);
       await expectAccessible(page);
       await screenshots(page, 'case');
       await page.getByLabel('Till enhet').selectOption('vuxenstod');
