@@ -42,11 +42,13 @@ export interface ExportedEvent {
 
 /** Fields naming a caseworker: replaced by the staff pseudonym. */
 const STAFF_FIELDS = ['assessedBy', 'correctedBy'];
+/** Not exported: a keyed hash of an admin's free-text reason (PersonErased) is still about free text. */
+const DROPPED_FIELDS = ['reasonHash'];
 
 export function exportEvent(e: StoredEvent, pseudonym: string | null, staff: (userId: string) => string): ExportedEvent {
   const data: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(e.data)) {
-    if (k.endsWith('Ciphertext')) continue;
+    if (k.endsWith('Ciphertext') || DROPPED_FIELDS.includes(k)) continue;
     data[k] = STAFF_FIELDS.includes(k) && typeof v === 'string' ? staff(v) : v;
   }
   return {

@@ -137,11 +137,14 @@ export class ExportsController {
     const staff = new Map(municipalities.map((m) => [m, staffPseudonymizer(this.config.pseudonymKey, m)]));
     const pseudonyms = new Map<string, string>();
     const types = new Set<string>(EXPORTED_TYPES);
+    // Erased cases are left out entirely (their PersonErased event stays: evaluators learn to drop the pseudonym).
+    const erased = new Set<string>();
+    for (const m of municipalities) for (const id of await this.source.erasedCases(m)) erased.add(`${m}|${id}`);
     const self = this;
     async function* lines(): AsyncGenerator<Buffer> {
       if (head <= fromPosition) return;
       for await (const batch of self.store.readAll({ tenants: municipalities, fromPosition, toPosition: head, batchSize: 2000 })) {
-        const events = batch.filter((e) => types.has(e.type));
+        const events = batch.filter((e) => types.has(e.type) && !erased.has(`${e.tenant}|${caseOf(e)}`));
         await self.learnPseudonyms(events, pseudonyms);
         if (events.length === 0) continue;
         yield Buffer.from(events.map((e) => JSON.stringify(exportEvent(e, pseudonyms.get(`${e.tenant}|${caseOf(e)}`) ?? null, staff.get(e.tenant)!))).join('\n') + '\n');

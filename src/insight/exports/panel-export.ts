@@ -112,7 +112,7 @@ export class PanelExporter {
         }
         const r = await tx.query<{ row: SnapshotRow }>(
           `SELECT DISTINCT ON (pseudonym) row FROM snapshot_rows
-            WHERE tenant = $1 AND round_id = $2 AND pseudonym > $3
+            WHERE tenant = $1 AND round_id = $2 AND pseudonym > $3 AND NOT row ? 'erased'
             ORDER BY pseudonym, (status = 'open') DESC, row->>'registeredOn' DESC
             LIMIT ${PAGE}`,
           [municipality, round.roundId, after],
@@ -132,6 +132,7 @@ type PersonRow = SnapshotRow;
 export function onePerPerson(rows: readonly SnapshotRow[]): SnapshotRow[] {
   const best = new Map<string, SnapshotRow>();
   for (const r of rows) {
+    if (r.erased) continue;
     const prev = best.get(r.pseudonym);
     if (!prev || (prev.status !== 'open' && (r.status === 'open' || r.registeredOn > prev.registeredOn))) best.set(r.pseudonym, r);
   }

@@ -180,8 +180,9 @@ export function journeys(rounds: readonly (readonly SnapshotRow[])[], opts: { pr
   const states = rounds.map((rows) => {
     const byPerson = new Map<string, SnapshotRow>();
     for (const r of rows) {
-      const prev = byPerson.get(r.pseudonym);
-      if (!prev || (prev.status !== 'open' && (r.status === 'open' || r.registeredOn > prev.registeredOn))) byPerson.set(r.pseudonym, r);
+      const person = personKey(r);
+      const prev = byPerson.get(person);
+      if (!prev || (prev.status !== 'open' && (r.status === 'open' || r.registeredOn > prev.registeredOn))) byPerson.set(person, r);
     }
     return byPerson;
   });
@@ -203,4 +204,9 @@ export function journeys(rounds: readonly (readonly SnapshotRow[])[], opts: { pr
     .sort((a, b) => Number(a.count === null) - Number(b.count === null) || (a.count !== null && b.count !== null ? b.n - a.n : 0) || (JSON.stringify(a.units) < JSON.stringify(b.units) ? -1 : 1))
     .map(({ n: _n, ...j }) => j);
   return { items, persons: book.count('persons'), suppression: { applied: opts.protect, minCell: opts.minCell, anySuppressed: book.anySuppressed } };
+}
+
+/** A person: their pseudonym; an erased row (pseudonym '') stands for itself, by its anonymous case id. */
+function personKey(r: SnapshotRow): string {
+  return r.erased ? r.caseId : r.pseudonym;
 }

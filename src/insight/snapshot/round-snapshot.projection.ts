@@ -3,6 +3,8 @@ import type { Question } from '../../questionnaires/questionnaire.js';
 import type { SqlExecutor, StoredEvent } from '../../shared/event-store/event-store.port.js';
 import type { Projection } from '../../shared/projections/projection.js';
 import { caseIdOfStream } from '../../shared/streams.js';
+import { eraseFromRoundSnapshots } from '../../admin/erasure/insight-erasure.js';
+import { erasedCaseIdsOf, PERSON_ERASED } from '../../admin/erasure/person-erased.event.js';
 import { type AssessmentFacts, type CaseFacts, applyToAssessment, applyToCase, factKind, type FactEvent } from './case-facts.js';
 import { snapshotRow, type SnapshotRow } from './snapshot-row.js';
 
@@ -17,12 +19,17 @@ export const ROUND_SNAPSHOTS = 'round_snapshots';
  * definition in round.events.ts. It folds every case registered by the reference date into a row
  * and writes them, in the same transaction as the checkpoint. A RoundClosed seen again (a
  * re-applied batch) finds the round already frozen and changes nothing.
+ *
+ * Erasure (PersonErased): the person's facts go, and their rows in frozen snapshots are made
+ * anonymous but kept, so frozen aggregates keep their numbers (insight-erasure.ts, shared with the
+ * admin module). `erased_position` on the municipality's rounds changes, which is what tells
+ * cached frames that they are stale.
  */
 export const roundSnapshotsProjection: Projection = {
   name: ROUND_SNAPSHOTS,
   version: 1,
   kind: 'async',
-  handles: [...CASE_EVENT_TYPES, 'RoundOpened', 'RoundClosed', 'QuestionnairePublished'],
+  handles: [...CASE_EVENT_TYPES, 'RoundOpened', 'RoundClosed', 'QuestionnairePublished', PERSON_ERASED],
 
   async setup(tx) {
     await tx.query(`
@@ -59,6 +66,7 @@ export const roundSnapshotsProjection: Projection = {
         closed_at timestamptz,
         closed_on date,
         frozen_rows integer,
+        erased_position bigint NOT NULL DEFAULT 0,
         PRIMARY KEY (tenant, round_id)
       )`);
     await tx.query(`CREATE TABLE insight_questionnaires (tenant text NOT NULL, version integer NOT NULL, questions jsonb NOT NULL, PRIMARY KEY (tenant, version))`);
@@ -80,13 +88,15 @@ export const roundSnapshotsProjection: Projection = {
   async apply(tx, events) {
     let segment: StoredEvent[] = [];
     for (const e of events) {
-      if (e.type !== 'RoundClosed') {
+      if (e.type !== 'RoundClosed' && e.type !== PERSON_ERASED) {
         segment.push(e);
         continue;
       }
+      // Everything before it first: a freeze or an erasure sees exactly the events before it.
       await applySegment(tx, segment);
       segment = [];
-      await freeze(tx, e);
+      if (e.type === 'RoundClosed') await freeze(tx, e);
+      else await erase(tx, e);
     }
     await applySegment(tx, segment);
   },
@@ -215,10 +225,12 @@ export interface RoundRow {
   closedPosition: number | null;
   closedAt: Date | null;
   closedOn: string | null;
+  /** Position of the municipality's latest erasure seen (0: none); cached frames carry it. */
+  erasedPosition: number;
 }
 
 export const ROUND_COLUMNS = `tenant, round_id, label, to_char(reference_date, 'YYYY-MM-DD') AS reference_date, questionnaire_version,
-  opened_position, opened_at, closed_position, closed_at, to_char(closed_on, 'YYYY-MM-DD') AS closed_on`;
+  opened_position, opened_at, closed_position, closed_at, to_char(closed_on, 'YYYY-MM-DD') AS closed_on, erased_position`;
 
 export function toRoundRow(r: Record<string, unknown>): RoundRow {
   return {
@@ -232,6 +244,7 @@ export function toRoundRow(r: Record<string, unknown>): RoundRow {
     closedPosition: r.closed_position === null ? null : Number(r.closed_position),
     closedAt: (r.closed_at as Date | null) ?? null,
     closedOn: (r.closed_on as string | null) ?? null,
+    erasedPosition: Number(r.erased_position ?? 0),
   };
 }
 
@@ -278,4 +291,9 @@ async function freeze(tx: SqlExecutor, closed: StoredEvent): Promise<void> {
     `UPDATE insight_rounds SET closed_position = $3, closed_at = $4, closed_on = $5, frozen_rows = $6 WHERE tenant = $1 AND round_id = $2`,
     [round.tenant, round.roundId, closed.position, closed.recordedAt, closed.metadata.effectiveDate ?? null, snapshot.length],
   );
+}
+
+async function erase(tx: SqlExecutor, e: StoredEvent): Promise<void> {
+  await eraseFromRoundSnapshots(tx, e.tenant, erasedCaseIdsOf(e));
+  await tx.query('UPDATE insight_rounds SET erased_position = $2 WHERE tenant = $1 AND erased_position < $2', [e.tenant, e.position]);
 }

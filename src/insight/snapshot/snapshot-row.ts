@@ -43,6 +43,11 @@ export interface SnapshotRow {
   veryLongTerm: boolean;
   fiveYear: boolean;
   tenYear: boolean;
+  /**
+   * Set on a frozen row whose person was erased since: caseId is then `erased-<uuid>` (the same
+   * in every round) and pseudonym ''. Aggregates count the row; row-level outputs leave it out.
+   */
+  erased?: true;
 }
 
 export interface RoundRef {

@@ -4,6 +4,7 @@ import { EVENT_STORE, StreamNotFound, type EventStore, type SqlExecutor } from '
 import { Problem } from '../../shared/http/problem.js';
 import { ProjectionEngine } from '../../shared/projections/projection-engine.js';
 import { streams } from '../../shared/streams.js';
+import { ERASED_CASES, erasedCaseIds } from '../../admin/erasure/erased-cases.projection.js';
 import { FactsAccumulator } from './case-facts.js';
 import { computeRowsFromFacts, ROUND_COLUMNS, ROUND_SNAPSHOTS, toRoundRow, type RoundRow } from './round-snapshot.projection.js';
 import { snapshotRow, type SnapshotRow } from './snapshot-row.js';
@@ -115,7 +116,7 @@ export class SnapshotSource {
         if (round.closedPosition === null) {
           throw Problem.conflict('round-not-closed', `Round "${round.label}" is still open: it has no frozen snapshot yet. Use knownAt=now for the live view.`);
         }
-        const key = `${tenant}|${round.roundId}|close|${round.closedPosition}`;
+        const key = `${tenant}|${round.roundId}|close|${round.closedPosition}|${round.erasedPosition}`;
         return this.cached(key, async () => {
           const rows = await this.read(async (tx) => {
             const r = await tx.query<{ row: SnapshotRow }>('SELECT row FROM snapshot_rows WHERE tenant = $1 AND round_id = $2 ORDER BY case_id', [tenant, round.roundId]);
@@ -130,16 +131,16 @@ export class SnapshotSource {
           return { rows: await computeRowsFromFacts(tx, tenant, round), position: Number(p.rows[0]?.position ?? 0) };
         });
         const frame: SnapshotFrame = { tenant, round, questionnaire, knownAt: 'now', frozen: false, position, rows };
-        this.remember(`${tenant}|${round.roundId}|position|${position}`, frame);
+        this.remember(`${tenant}|${round.roundId}|position|${position}|${round.erasedPosition}`, frame);
         return frame;
       }
       case 'position':
-        return this.cached(`${tenant}|${round.roundId}|position|${knownAt.position}`, async () => ({
+        return this.cached(`${tenant}|${round.roundId}|position|${knownAt.position}|${round.erasedPosition}`, async () => ({
           ...(await this.replay(tenant, round, questionnaire, { toPosition: knownAt.position })),
           knownAt: 'now',
         }));
       case 'at': {
-        const key = `${tenant}|${round.roundId}|at|${knownAt.at.toISOString()}`;
+        const key = `${tenant}|${round.roundId}|at|${knownAt.at.toISOString()}|${round.erasedPosition}`;
         // A timestamp in the last minute may still gain events being committed: not cached.
         const load = () => this.replay(tenant, round, questionnaire, { knownAt: knownAt.at });
         return knownAt.at.getTime() < Date.now() - 60_000 ? this.cached(key, load) : load();
@@ -160,14 +161,23 @@ export class SnapshotSource {
       if (batch.length > 0) position = batch[batch.length - 1]!.position;
     }
     if (!roundKnown) throw new Problem(404, 'round-not-found', `Round "${round.label}" was not yet known then.`);
+    // An erasure holds for every view, also of times before it: erased cases are left out.
+    const erased = await this.erasedCases(tenant);
     const rows: SnapshotRow[] = [];
     for (const facts of acc.cases.values()) {
+      if (erased.has(facts.caseId)) continue;
       const row = snapshotRow(facts, acc.assessment(facts.caseId, round.roundId), round);
       if (row) rows.push(row);
     }
     rows.sort((x, y) => (x.caseId < y.caseId ? -1 : x.caseId > y.caseId ? 1 : 0));
     const knownAt = limit.knownAt ? limit.knownAt.toISOString() : 'now';
     return { tenant, round, questionnaire, knownAt, frozen: false, position, rows };
+  }
+
+  /** Case ids erased in the municipality (the admin module's inline `erased_cases` view), if that module is present. */
+  async erasedCases(tenant: string): Promise<Set<string>> {
+    if (!this.engine.projection(ERASED_CASES)) return new Set();
+    return this.engine.read(ERASED_CASES, (tx) => erasedCaseIds(tx, tenant));
   }
 
   private async cached(key: string, load: () => Promise<SnapshotFrame>): Promise<SnapshotFrame> {

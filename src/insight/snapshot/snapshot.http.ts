@@ -88,7 +88,8 @@ export class RoundInsightController {
     const staff = staffPseudonymizer(this.config.pseudonymKey, code);
     // Evaluators page by pseudonym: the case id is not theirs to see.
     const keyOf = (r: SnapshotRow) => (individual ? r.caseId : r.pseudonym);
-    const rows = frame.rows.filter((r) => status === 'all' || r.status === status);
+    // Rows of erased persons stay in frozen aggregates, never in row-level answers.
+    const rows = frame.rows.filter((r) => !r.erased && (status === 'all' || r.status === status));
     if (!individual) rows.sort((a, b) => (a.pseudonym < b.pseudonym ? -1 : a.pseudonym > b.pseudonym ? 1 : 0));
     const start = cursor ? rows.findIndex((r) => keyOf(r) > cursor.after) : 0;
     const page = start < 0 ? [] : rows.slice(start, start + limit);
