@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { BulkAppend, BulkAppendResult, EventStore, NewEvent } from '../shared/event-store/event-store.port.js';
 import type { PersonVault } from '../shared/privacy/vault.js';
-import { MunicipalityGenerator, expectedPersons } from './municipality.generator.js';
+import { MunicipalityGenerator } from './municipality.generator.js';
 import { TimelinePlayer, type PlayedStep } from './timeline.player.js';
 
 /*
@@ -85,8 +85,7 @@ export async function simulate(
 ): Promise<SimulationFigures> {
   const started = performance.now();
   const rounds = Math.max(1, Math.round(options.years * 2));
-  // How many people one open case on the first reference date brings over the whole period.
-  const personsPerOpenCase = expectedPersons(10_000, rounds) / 10_000;
+  const ratio = personsPerOpenCase(rounds, options.today, options.seed);
   const sizes = municipalitySizes(options);
   const batchEvents = options.batchEvents ?? 20_000;
   const figures: SimulationFigures = {
@@ -151,7 +150,7 @@ export async function simulate(
       municipality: code,
       today: options.today,
       rounds,
-      openCases: Math.max(3, Math.round(sizes[m]! / personsPerOpenCase)),
+      openCases: Math.max(3, Math.round(sizes[m]! / ratio)),
       historyYears: 10,
       actorPrefix: `sim-${code}`,
     });
@@ -180,6 +179,20 @@ export async function simulate(
   await settle();
   figures.elapsedMs = performance.now() - started;
   return figures;
+}
+
+/**
+ * How many people one open case on the first reference date brings over the whole period
+ * (arrivals, minus those who come back): measured on a probe municipality rather than derived,
+ * because closures, reopenings and arrivals depend on each other.
+ */
+export function personsPerOpenCase(rounds: number, today: string, seed: number): number {
+  const probe = 400;
+  let persons = 0;
+  for (const period of new MunicipalityGenerator({ seed, municipality: '0000', today, rounds, openCases: probe }).periods()) {
+    for (const s of period.steps) if (s.command === 'RegisterCase') persons++;
+  }
+  return persons / probe;
 }
 
 async function forEachConcurrently<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<void> {

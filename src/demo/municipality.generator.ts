@@ -57,11 +57,6 @@ const LATER_ROUND_ASSESSMENT_DAYS = 20;
 
 export const BENEFIT_IMPORT_ACTOR = 'system:benefit-import';
 
-/** Expected number of distinct people the options produce (for sizing a simulation). */
-export function expectedPersons(openCases: number, rounds: number): number {
-  return Math.round(openCases * (1 + ARRIVALS_PER_OPEN_CASE_MONTH * 6 * Math.max(0, rounds - 1) + ARRIVALS_PER_OPEN_CASE_MONTH * 0.33));
-}
-
 export function planRounds(options: Pick<MunicipalityOptions, 'today' | 'rounds' | 'lastRoundOpen'>): RoundPlan[] {
   if (!Number.isInteger(options.rounds) || options.rounds < 1) throw new Error('rounds must be a whole number ≥ 1');
   const today = dayOf(options.today);
