@@ -6,6 +6,8 @@ import { AccessLog } from '../shared/privacy/access-log.js';
 import { isShredded, PersonVault } from '../shared/privacy/vault.js';
 import { formatPersonalIdentityNumber } from '../shared/privacy/personal-identity-number.js';
 import { DomainError } from '../shared/domain/domain-error.js';
+import { ProjectionEngine } from '../shared/projections/projection-engine.js';
+import { isCaseErased } from '../admin/erasure/erased-cases.projection.js';
 import { asCaseEvents } from './case.events.js';
 import { caseView, type CaseView } from './case.view.js';
 
@@ -34,13 +36,14 @@ export class CaseResponder {
   constructor(
     private readonly vault: PersonVault,
     private readonly accessLog: AccessLog,
+    private readonly projections: ProjectionEngine,
   ) {}
 
   async view(req: FastifyRequest, principal: Principal, municipality: string, events: StoredEvent[], validAt?: string): Promise<CaseResponse> {
     const view = caseView(asCaseEvents(events), validAt ? { validAt } : {});
     if (!view) throw DomainError.notFound('case-not-found', validAt ? `The case did not exist on ${validAt}.` : 'Case not found.');
     await this.log(req, principal, municipality, view.id, view.pseudonym);
-    const pin = await this.pin(municipality, view.pseudonym);
+    const pin = await this.pin(municipality, view.pseudonym, view.id);
     const { pseudonym, assessments, ...rest } = view;
     const decrypted: CaseResponse['assessments'] = {};
     for (const [roundId, a] of Object.entries(assessments)) {
@@ -57,7 +60,7 @@ export class CaseResponder {
   async history(req: FastifyRequest, principal: Principal, municipality: string, caseId: string, events: StoredEvent[]): Promise<HistoryItem[]> {
     const pseudonym = String(events.find((e) => e.type === 'CaseRegistered')?.data.pseudonym ?? '');
     await this.log(req, principal, municipality, caseId, pseudonym);
-    await this.pin(municipality, pseudonym); // 404 once the person is erased, as for the case itself
+    await this.pin(municipality, pseudonym, caseId); // 404 once the person is erased, as for the case itself
     return Promise.all(
       events.map(async (e) => {
         const { reasonCiphertext, pseudonym: _p, ...data } = e.data as Record<string, unknown>;
@@ -80,11 +83,12 @@ export class CaseResponder {
     await this.accessLog.record({ ...AccessLog.context(req, principal, municipality), caseId, pseudonym });
   }
 
-  private async pin(municipality: string, pseudonym: string): Promise<string> {
+  private async pin(municipality: string, pseudonym: string, caseId: string): Promise<string> {
     const pins = await this.vault.revealPins(municipality, [pseudonym]);
     const pin = pins.get(pseudonym);
-    // An erased person's case is gone for readers (API.md "Administration").
-    if (pin === undefined || isShredded(pin)) throw DomainError.notFound('case-not-found', 'Case not found.');
+    // An erased person's case is gone for readers (API.md "Administration"), also after the
+    // person is registered again (a new key under the same pseudonym).
+    if (pin === undefined || isShredded(pin) || (await isCaseErased(this.projections, caseId))) throw DomainError.notFound('case-not-found', 'Case not found.');
     return formatPersonalIdentityNumber(pin);
   }
 

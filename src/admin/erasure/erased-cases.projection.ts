@@ -1,7 +1,9 @@
 import { CASE_EVENT_TYPES } from '../../cases/case.events.js';
 import { DomainError } from '../../shared/domain/domain-error.js';
 import type { SqlExecutor } from '../../shared/event-store/event-store.port.js';
+import { Problem } from '../../shared/http/problem.js';
 import type { Projection } from '../../shared/projections/projection.js';
+import type { ProjectionEngine } from '../../shared/projections/projection-engine.js';
 import { caseIdOfStream } from '../../shared/streams.js';
 import { erasedCaseIdsOf, PERSON_ERASED } from './person-erased.event.js';
 
@@ -48,6 +50,21 @@ export const erasedCasesProjection: Projection = {
     }
   },
 };
+
+/**
+ * Whether the case was erased. Readers need this besides the vault: a person registered again
+ * after erasure has a readable key under the same pseudonym, which must not reopen the old case.
+ * False while the projection has no live build yet (its first build, before any erasure exists).
+ */
+export async function isCaseErased(engine: ProjectionEngine, caseId: string): Promise<boolean> {
+  if (!engine.projection(ERASED_CASES)) return false;
+  try {
+    return await engine.read(ERASED_CASES, async (tx) => (await tx.query('SELECT 1 FROM erased_cases WHERE case_id = $1', [caseId])).rowCount === 1);
+  } catch (e) {
+    if (e instanceof Problem && e.getStatus() === 503) return false;
+    throw e;
+  }
+}
 
 /** The erased case ids of a municipality, read in a transaction pointed at the live build. */
 export async function erasedCaseIds(tx: SqlExecutor, municipality: string): Promise<Set<string>> {
