@@ -13,11 +13,8 @@ import type { SqlExecutor } from '../../shared/event-store/event-store.port.js';
  *   by ''; the row says `erased: true`. Row-level outputs (snapshot rows, panel exports) must skip
  *   such rows; aggregates count them.
  *
- * Idempotent: a second call finds nothing left under the old case ids.
- *
- * The projection itself should call this when it applies a PersonErased event (so a rebuild
- * ends the same); until it does, PersonEraser calls it on the live build after the projection
- * has passed the erasure's position.
+ * Idempotent: a second call finds nothing left under the old case ids. The projection calls it
+ * when it applies a PersonErased event, so a rebuild ends the same.
  */
 export async function eraseFromRoundSnapshots(tx: SqlExecutor, tenant: string, caseIds: readonly string[]): Promise<void> {
   if (caseIds.length === 0) return;

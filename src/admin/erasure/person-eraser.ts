@@ -1,9 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { createHmac, hkdfSync, randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { ResolvedConfig } from '../../config/config.js';
-import { SnapshotSource } from '../../insight/snapshot/snapshot-source.js';
 import { APP_CONFIG, PG_POOL } from '../../shared/database/database.tokens.js';
 import { DomainError } from '../../shared/domain/domain-error.js';
 import { EVENT_STORE, StreamNotFound, type EventStore, type SqlExecutor, type StoredEvent } from '../../shared/event-store/event-store.port.js';
@@ -11,10 +9,9 @@ import { IdempotencyStore } from '../../shared/http/idempotency/idempotency.stor
 import { AccessLog } from '../../shared/privacy/access-log.js';
 import { isShredded, PersonVault } from '../../shared/privacy/vault.js';
 import { ProjectionEngine } from '../../shared/projections/projection-engine.js';
-import { quoteIdent, searchPathSql } from '../../shared/projections/projection-schema.js';
+import { quoteIdent } from '../../shared/projections/projection-schema.js';
 import { streams } from '../../shared/streams.js';
 import { stockholmDate } from '../../shared/time/calendar.js';
-import { eraseFromRoundSnapshots } from './insight-erasure.js';
 import { erasedCaseIdsOf, PERSON_ERASED, type ErasureBasis, type PersonErasedData } from './person-erased.event.js';
 
 export interface ErasureRequest {
@@ -42,9 +39,6 @@ export interface ErasureOutcome {
 /** Case set changed between reading it and the erasure's transaction: decide again. */
 class CasesChanged extends Error {}
 
-const ROUND_SNAPSHOTS = 'round_snapshots';
-const INSIGHT_WAIT_MS = 30_000;
-
 /**
  * Erasure of one person in one municipality (API.md "Administration"), in one transaction of the
  * event store's append:
@@ -55,12 +49,13 @@ const INSIGHT_WAIT_MS = 30_000;
  *    ciphertext of theirs — the number, reasons, wherever it was copied, backups included — is
  *    unreadable from now on;
  * 3. inline views drop them (open_cases/case_persons), erased_cases starts refusing writes to
- *    their cases, and stored idempotent responses that mention their cases are deleted.
+ *    their cases, and stored idempotent responses that mention their cases are deleted;
+ * 4. the access log gets the audit rows (who, when, which cases; purpose `erasure (<basis>)`).
  *
  * The case set is read before the transaction and checked again inside it (appends are
  * serialised): a case registered in between makes the erasure decide again, so no case of the
- * person escapes it. Async read models follow by handling PersonErased (case_list); the insight
- * snapshots are cleaned here after their projection has passed the event (see insight-erasure.ts).
+ * person escapes it. Async read models follow by handling PersonErased themselves (case_list,
+ * round_snapshots via insight-erasure.ts), so a rebuild ends the same.
  */
 @Injectable()
 export class PersonEraser {
@@ -73,7 +68,6 @@ export class PersonEraser {
     private readonly engine: ProjectionEngine,
     private readonly vault: PersonVault,
     private readonly accessLog: AccessLog,
-    private readonly moduleRef: ModuleRef,
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(APP_CONFIG) config: ResolvedConfig,
   ) {
@@ -115,7 +109,6 @@ export class PersonEraser {
             },
           },
         );
-        await this.eraseFromInsight(r.municipality, caseIds, result.lastPosition);
         this.logger.log(`erased a person in ${r.municipality} (${caseIds.length} case(s), basis ${r.basis}) at position ${result.lastPosition}`);
         return { erased: true, erasureId, caseIds, position: result.lastPosition };
       } catch (e) {
@@ -145,10 +138,7 @@ export class PersonEraser {
     );
   }
 
-  /**
-   * Nothing left to shred. Read models are cleaned again from the earlier PersonErased events
-   * (idempotent), so repeating an erasure whose clean-up was interrupted completes it.
-   */
+  /** Nothing left to shred: answers with the earlier PersonErased of the person. */
   private async alreadyErased(r: ErasureRequest): Promise<ErasureOutcome> {
     let events: StoredEvent[];
     try {
@@ -160,41 +150,7 @@ export class PersonEraser {
     const mine = events.filter((e) => e.type === PERSON_ERASED && e.data.pseudonym === r.pseudonym);
     const caseIds = [...new Set(mine.flatMap(erasedCaseIdsOf))].sort();
     const last = mine[mine.length - 1];
-    if (last) await this.eraseFromInsight(r.municipality, caseIds, last.position);
     return { erased: false, erasureId: last?.id ?? null, caseIds, position: last?.position ?? null };
-  }
-
-  /**
-   * The insight snapshots (round_snapshots) do not handle PersonErased themselves yet: once their
-   * projection has passed the erasure (every event of the erased cases is before it, and none can
-   * follow), their live build is cleaned here. Cached frozen frames of the municipality are dropped.
-   */
-  private async eraseFromInsight(municipality: string, caseIds: string[], position: number): Promise<void> {
-    const projection = this.engine.projection(ROUND_SNAPSHOTS);
-    if (projection && !projection.handles.includes(PERSON_ERASED)) {
-      await this.engine.waitFor(ROUND_SNAPSHOTS, position, INSIGHT_WAIT_MS);
-      const schema = await this.engine.liveSchema(ROUND_SNAPSHOTS);
-      const client = await this.pool.connect();
-      try {
-        await client.query(`BEGIN; ${searchPathSql(schema)}`);
-        await eraseFromRoundSnapshots(client, municipality, caseIds);
-        await client.query('COMMIT');
-      } catch (e) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw e;
-      } finally {
-        client.release();
-      }
-    }
-    this.snapshotCache()?.forget(municipality);
-  }
-
-  private snapshotCache(): SnapshotSource | undefined {
-    try {
-      return this.moduleRef.get(SnapshotSource, { strict: false });
-    } catch {
-      return undefined; // the insight module is not part of this app
-    }
   }
 }
 
