@@ -26,6 +26,9 @@
  *   BENCH_CASEWORKERS  distinct caseworker tokens (default 50)
  *   BENCH_LOG_LEVEL    the service's LOG_LEVEL (default info, as in production)
  *   BENCH_PROFILE=1    run the service with --cpu-prof; the .cpuprofile lands in bench/results/
+ *   BENCH_PG_SAMPLE=1  sample pg_stat_activity every 20 ms in the fixed phase and print what the
+ *                      service's connections were doing (running, waiting on a lock, idle in a
+ *                      transaction), by statement
  */
 import autocannon, { type RequestSpec, type Result } from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -52,6 +55,7 @@ const MAX_SECONDS = Math.min(20, Number(process.env.BENCH_SECONDS ?? 15));
 const CASEWORKERS = Number(process.env.BENCH_CASEWORKERS ?? 50);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 const PROFILE = process.env.BENCH_PROFILE === '1';
+const PG_SAMPLE = process.env.BENCH_PG_SAMPLE === '1';
 const MUNICIPALITY = '2281';
 const API = `/api/v1/municipalities/${MUNICIPALITY}`;
 const TARGET_COMMAND_P99_MS = 50;
@@ -356,6 +360,36 @@ async function call(url: string, token: string, method: string, p: string, body?
   return json;
 }
 
+/** Samples what the database's backends are doing until `stop` is called; returns the tallies, most frequent first. */
+function samplePgActivity(adminUrl: string, dbName: string): { stop(): Promise<[string, number][]> } {
+  const tally = new Map<string, number>();
+  let running = true;
+  const done = (async () => {
+    const c = new pg.Client({ connectionString: adminUrl });
+    await c.connect();
+    let samples = 0;
+    while (running) {
+      const { rows } = await c.query<{ what: string }>(
+        `SELECT state || coalesce(' / ' || wait_event_type || ':' || wait_event, '') || ' | ' || left(regexp_replace(query, '\\s+', ' ', 'g'), 70) AS what
+         FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND state <> 'idle'`,
+        [dbName],
+      );
+      samples++;
+      for (const r of rows) tally.set(r.what, (tally.get(r.what) ?? 0) + 1);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await c.end();
+    return samples;
+  })();
+  return {
+    async stop() {
+      running = false;
+      const samples = await done;
+      return [...tally].sort((a, b) => b[1] - a[1]).map(([k, n]) => [k, n / samples] as [string, number]);
+    },
+  };
+}
+
 // ---------------------------------------------------------------- report
 
 const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
@@ -431,12 +465,17 @@ async function main(): Promise<void> {
     if (assessRate * FIXED_SECONDS > seeded.length) throw new Error(`BENCH_CASES=${CASES} is too few for ${assessRate} assessments/s for ${FIXED_SECONDS} s`);
     console.log(`fixed phase: ${registerRate} registrations/s + ${assessRate} assessments/s + ${READ_RATE} reads/s for ${FIXED_SECONDS} s`);
     let before = await cpuSnapshot(admin, dbName, servicePid);
+    const sampler = PG_SAMPLE ? samplePgActivity(ADMIN_URL, dbName) : undefined;
     const fixed = await runPhase(service.url, 'fixed', FIXED_SECONDS, [
       { type: 'register', spec: load.register(registeredFixed), connections: 10, rate: registerRate },
       { type: 'assess', spec: load.assess(seeded, [roundA]), connections: 40, rate: assessRate },
       { type: 'read', spec: load.read(seeded), connections: 20, rate: READ_RATE },
     ]);
     const fixedCpu = cpuBetween(before, await cpuSnapshot(admin, dbName, servicePid));
+    if (sampler) {
+      console.log('PostgreSQL backends of the service in the fixed phase (average number busy per sample, by state / wait | statement):');
+      for (const [what, n] of (await sampler.stop()).slice(0, 25)) console.log(`  ${n.toFixed(2).padStart(6)}  ${what}`);
+    }
     cpu.fixed = fixedCpu && { ...fixedCpu, requests: fixed.reduce((n, r) => n + r.requests, 0) };
 
     // Max: three more open rounds, so every case can be assessed again; no rate limit.

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { fold } from '../shared/domain/decider.js';
 import { DomainError } from '../shared/domain/domain-error.js';
-import { EVENT_STORE, StreamNotFound, WrongExpectedVersion, type EventStore, type NewEvent, type SqlExecutor, type StoredEvent } from '../shared/event-store/event-store.port.js';
+import { EVENT_STORE, StreamNotFound, WrongExpectedVersion, type AppendResult, type EventStore, type NewEvent, type SqlExecutor, type StoredEvent } from '../shared/event-store/event-store.port.js';
 import { preconditionFailed } from '../shared/http/conditional.js';
 import { ProjectionEngine } from '../shared/projections/projection-engine.js';
 import { streams } from '../shared/streams.js';
@@ -77,8 +77,8 @@ export class CaseRepository {
         return { caseId, version, position: events[events.length - 1]!.position, events, recorded: [] };
       }
       try {
-        const result = await this.append(meta, caseId, decided, version);
-        const after = await this.load(meta.municipality, caseId);
+        const { result, stored } = await this.append(meta, caseId, decided, version);
+        const after = stored ? [...events, ...stored] : await this.load(meta.municipality, caseId);
         return { caseId, version: result.nextExpectedVersion, position: result.lastPosition, events: after, recorded: decided };
       } catch (e) {
         if (!(e instanceof WrongExpectedVersion)) throw e;
@@ -91,12 +91,26 @@ export class CaseRepository {
   /** Registers a new case stream (expected: no stream). */
   async create(meta: CommandMeta, caseId: string, command: CaseCommand, alsoInTransaction?: (tx: SqlExecutor) => Promise<void>): Promise<CaseCommandOutcome> {
     const decided = caseDecider.decide(command, caseDecider.initialState);
-    const result = await this.append(meta, caseId, decided, 'no_stream', alsoInTransaction);
-    const events = await this.load(meta.municipality, caseId);
+    const { result, stored } = await this.append(meta, caseId, decided, 'no_stream', alsoInTransaction);
+    const events = stored ?? (await this.load(meta.municipality, caseId));
     return { caseId, version: result.nextExpectedVersion, position: result.lastPosition, events, recorded: decided };
   }
 
-  private append(meta: CommandMeta, caseId: string, decided: CaseEvent[], expectedVersion: number | 'no_stream', alsoInTransaction?: (tx: SqlExecutor) => Promise<void>) {
+  /**
+   * Appends, and returns the appended events as a read of the stream would give them, so that
+   * the command's answer needs no second read of the stream. They are taken from the inline
+   * callback, which the store calls with the stored events (positions, versions, recordedAt) in
+   * the append's transaction; `stored` is undefined when they cannot be vouched for (the store
+   * answered a duplicate without calling it, or a retried batch called it for a rolled-back
+   * attempt), and the caller reads the stream instead.
+   */
+  private async append(
+    meta: CommandMeta,
+    caseId: string,
+    decided: CaseEvent[],
+    expectedVersion: number | 'no_stream',
+    alsoInTransaction?: (tx: SqlExecutor) => Promise<void>,
+  ): Promise<{ result: AppendResult; stored: StoredEvent[] | undefined }> {
     const correlationId = meta.correlationId ?? randomUUID();
     const events: NewEvent[] = decided.map((e) => ({
       type: e.type,
@@ -105,16 +119,23 @@ export class CaseRepository {
       metadata: { ...e.metadata, correlationId },
     }));
     const inline = this.projections.inline();
-    return this.store.append(streams.case(meta.municipality, caseId), events, {
+    let seen: StoredEvent[] | undefined;
+    const result = await this.store.append(streams.case(meta.municipality, caseId), events, {
       expectedVersion,
       tenant: meta.municipality,
       // Inline views (open case per person, round guard) are written in the same transaction.
-      inline: alsoInTransaction
-        ? async (tx, stored) => {
-            await alsoInTransaction(tx);
-            await inline(tx, stored);
-          }
-        : inline,
+      inline: async (tx, stored) => {
+        seen = stored;
+        if (alsoInTransaction) await alsoInTransaction(tx);
+        await inline(tx, stored);
+      },
     });
+    const vouched =
+      seen !== undefined &&
+      seen.length === result.positions.length &&
+      seen.every((e, i) => e.position === result.positions[i]) &&
+      seen[seen.length - 1]!.version === result.nextExpectedVersion;
+    // Through JSON, as the store keeps them: a read gives no undefined fields and no shared objects.
+    return { result, stored: vouched ? seen!.map((e) => ({ ...e, data: JSON.parse(JSON.stringify(e.data)), metadata: JSON.parse(JSON.stringify(e.metadata)) })) : undefined };
   }
 }

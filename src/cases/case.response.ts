@@ -42,8 +42,9 @@ export class CaseResponder {
   async view(req: FastifyRequest, principal: Principal, municipality: string, events: StoredEvent[], validAt?: string): Promise<CaseResponse> {
     const view = caseView(asCaseEvents(events), validAt ? { validAt } : {});
     if (!view) throw DomainError.notFound('case-not-found', validAt ? `The case did not exist on ${validAt}.` : 'Case not found.');
-    await this.log(req, principal, municipality, view.id, view.pseudonym);
-    const pin = await this.pin(municipality, view.pseudonym, view.id);
+    // The log row and the personnummer are independent round trips: sent together. A failed log
+    // write still fails the read (Promise.all rejects, and nothing is answered).
+    const [, pin] = await Promise.all([this.log(req, principal, municipality, view.id, view.pseudonym), this.pin(municipality, view.pseudonym, view.id)]);
     const { pseudonym, assessments, ...rest } = view;
     const decrypted: CaseResponse['assessments'] = {};
     for (const [roundId, a] of Object.entries(assessments)) {
@@ -59,8 +60,8 @@ export class CaseResponder {
 
   async history(req: FastifyRequest, principal: Principal, municipality: string, caseId: string, events: StoredEvent[]): Promise<HistoryItem[]> {
     const pseudonym = String(events.find((e) => e.type === 'CaseRegistered')?.data.pseudonym ?? '');
-    await this.log(req, principal, municipality, caseId, pseudonym);
-    await this.pin(municipality, pseudonym, caseId); // 404 once the person is erased, as for the case itself
+    // 404 once the person is erased, as for the case itself.
+    await Promise.all([this.log(req, principal, municipality, caseId, pseudonym), this.pin(municipality, pseudonym, caseId)]);
     return Promise.all(
       events.map(async (e) => {
         const { reasonCiphertext, pseudonym: _p, ...data } = e.data as Record<string, unknown>;
@@ -84,11 +85,11 @@ export class CaseResponder {
   }
 
   private async pin(municipality: string, pseudonym: string, caseId: string): Promise<string> {
-    const pins = await this.vault.revealPins(municipality, [pseudonym]);
+    const [pins, erased] = await Promise.all([this.vault.revealPins(municipality, [pseudonym]), isCaseErased(this.projections, caseId)]);
     const pin = pins.get(pseudonym);
     // An erased person's case is gone for readers (API.md "Administration"), also after the
     // person is registered again (a new key under the same pseudonym).
-    if (pin === undefined || isShredded(pin) || (await isCaseErased(this.projections, caseId))) throw DomainError.notFound('case-not-found', 'Case not found.');
+    if (pin === undefined || isShredded(pin) || erased) throw DomainError.notFound('case-not-found', 'Case not found.');
     return formatPersonalIdentityNumber(pin);
   }
 
