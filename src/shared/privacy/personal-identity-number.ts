@@ -79,9 +79,12 @@ export function formatPersonalIdentityNumber(normalized: string): string {
   return `${normalized.slice(0, 8)}-${normalized.slice(8)}`;
 }
 
+// sv-SE formats as YYYY-MM-DD. One formatter for the process: building one costs far more than
+// formatting with it, and every registration validates a number (twice: DTO and handler).
+const STOCKHOLM_DATE = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Stockholm', year: 'numeric', month: '2-digit', day: '2-digit' });
+
 export function todayInStockholm(now: Date = new Date()): string {
-  // sv-SE formats as YYYY-MM-DD.
-  return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Stockholm', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+  return STOCKHOLM_DATE.format(now);
 }
 
 function daysInMonth(year: number, month: number): number {
