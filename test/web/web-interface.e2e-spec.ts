@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
-import { FollowUpModule } from '../../src/cases/follow-up.module.js';
-import { featureModules } from '../../src/features.js';
 import { QUESTIONNAIRE_V1 } from '../../src/questionnaires/questionnaire.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { axeViolations, describeViolations, launchBrowser, openPage, screenshots, signInAsDemoUser, type WatchedPage } from './support/browser.js';
@@ -41,7 +39,7 @@ describe('web interface in a real browser', () => {
 
   beforeAll(async () => {
     await ensureWebBuilt();
-    t = await startTestApp({ label: 'webui', extraModules: featureModules.includes(FollowUpModule) ? [] : [FollowUpModule] });
+    t = await startTestApp({ label: 'webui' });
     browser = await launchBrowser();
     seeder = new Seeder(t);
     story = await seeder.seedStory();
@@ -123,14 +121,16 @@ describe('web interface in a real browser', () => {
       await page.getByRole('heading', { name: /^Bedömning:/ }).waitFor();
       const caseId = page.url().split('/').pop()!;
       await page.waitForFunction(() => (document.activeElement as HTMLInputElement | null)?.name === 'education');
-      // A colleague moves the case to another unit while the form is open.
-      await seeder.command(cw, caseId, '/transfers', { toUnit: 'rehabilitering-och-utveckling', effectiveDate: '2025-11-20' });
+      // A colleague moves the case to another unit while the form is open (dated after the
+      // round's reference date, so the rounds' flow stays as seeded).
+      const today = new Date().toISOString().slice(0, 10);
+      await seeder.command(cw, caseId, '/transfers', { toUnit: 'rehabilitering-och-utveckling', effectiveDate: today });
       for (let i = 0; i < QUESTIONNAIRE_V1.questions.length; i++) await page.keyboard.press('0');
       await page.keyboard.press('2');
       await page.keyboard.press('Control+Enter');
       const changes = page.getByTestId('conflict-changes');
       await changes.waitFor();
-      expect(await changes.innerText()).toMatch(/Flyttat till annan enhet, gäller från 2025-11-20.*seed-caseworker/);
+      expect(await changes.innerText()).toMatch(new RegExp(`Flyttat till annan enhet, gäller från ${today}.*seed-caseworker`));
       await expectAccessible(page);
       await page.getByRole('button', { name: 'Spara mina svar på den nya versionen' }).click();
       await page.getByTestId('round-progress').getByText('2 av 15 ärenden bedömda').waitFor();
@@ -224,6 +224,10 @@ describe('web interface in a real browser', () => {
       await page.getByRole('link', { name: 'Statistik' }).click();
       await page.getByRole('heading', { name: 'Statistik per mätomgång' }).waitFor();
       await page.getByRole('heading', { name: /^Frågor/ }).waitFor();
+      // Everything loaded: comparison with 2025-H1 and the benefit-duration table too.
+      await page.getByRole('table', { name: /Största förändringarna, 2025-H1 → 2025-H2/ }).waitFor();
+      await page.getByTestId('benefit-duration').waitFor();
+      expect(await page.getByTestId('benefit-duration').locator('tbody tr').count()).toBe(4);
       const charts = await page.locator('.chart').count();
       expect(charts).toBeGreaterThan(5);
       expect(await page.locator('.chart-with-table').count()).toBe(charts);
@@ -258,7 +262,9 @@ describe('web interface in a real browser', () => {
       expect(download.suggestedFilename()).toMatch(/\.csv$/);
       expect(csv[0]).toMatch(/^"?pseudonym"?,/);
       for (const column of ['municipality', 'roundId', 'round', 'unit', 'priority', 'education', 'mentalHealth']) expect(csv[0]).toContain(column);
-      expect(csv).toHaveLength(1 + 15 + 15); // header, one row per person per round
+      // Header, then one row per person per round from their first round on: 15 in 2025-H1;
+      // in 2025-H2 the 15 again (5 of them closed) and the 5 newcomers.
+      expect(csv).toHaveLength(1 + 15 + 20);
       expect(csv.join('\n')).not.toMatch(/\d{8}-?\d{4}/); // no personnummer
       await page.getByText(/är hämtad/).waitFor();
       expect(w.problems).toEqual([]);

@@ -6,9 +6,11 @@ import { ErrorMessage, Success } from './messages';
  * A form that runs one command: one Idempotency-Key per filled-in form (a double submit records
  * once), the submit button disabled while it runs, errors and success announced.
  */
-export function ActionForm({ id, title, submitLabel, onSubmit, children, description }: {
+export function ActionForm({ id, title, submitLabel, onSubmit, children, description, level = 3 }: {
   id: string;
   title: string;
+  /** Heading level of the title, to fit the page's outline. */
+  level?: 2 | 3;
   submitLabel: string;
   description?: ReactNode;
   onSubmit: (idempotencyKey: string) => Promise<string | void>;
@@ -39,7 +41,7 @@ export function ActionForm({ id, title, submitLabel, onSubmit, children, descrip
   };
   return (
     <form onSubmit={submit} className="action-form" aria-labelledby={`${id}-heading`}>
-      <h3 id={`${id}-heading`}>{title}</h3>
+      {level === 2 ? <h2 id={`${id}-heading`}>{title}</h2> : <h3 id={`${id}-heading`}>{title}</h3>}
       {description}
       {children}
       <ErrorMessage error={error} />

@@ -8,12 +8,17 @@ export interface FlowLink {
   suppressed?: boolean;
 }
 export interface FlowResponse {
-  nodes?: unknown[];
   links: FlowLink[];
+  totals?: { from: Count; new: Count; to: Count; left: Count };
+}
+export interface Count {
+  count: number | null;
+  suppressed?: boolean;
 }
 
 export function flowNodeLabel(code: string): string {
   if (code === 'new') return 'Nya ärenden';
+  if (code === 'missing') return 'Saknas i den senare omgången';
   if (code.startsWith('closed:')) return `Avslutat: ${CLOSURE_LABELS[code.slice('closed:'.length)] ?? code.slice(7)}`;
   return UNIT_LABELS[code] ?? code;
 }
@@ -38,6 +43,7 @@ function order(code: string): number {
   const i = units.indexOf(code);
   if (i >= 0) return i;
   if (code === 'new') return 10;
+  if (code === 'missing') return 40;
   return 20 + Object.keys(CLOSURE_LABELS).indexOf(code.slice('closed:'.length));
 }
 

@@ -87,9 +87,10 @@ export function backgroundValueLabel(key: string, code: string): string {
   const table: Record<string, Record<string, string>> = {
     gender: GENDER_LABELS,
     unit: UNIT_LABELS,
-    priority: PRIORITY_LABELS,
+    priority: { ...PRIORITY_LABELS, not_set: 'Ingen prioritering' },
     bornAbroad: BORN_ABROAD_LABELS,
-    hasChildren: { true: 'Ja', false: 'Nej', yes: 'Ja', no: 'Nej', unknown: 'Vet ej' },
+    hasChildren: { yes: 'Ja', no: 'Nej', unknown: 'Vet ej' },
+    ageGroup: { under_25: 'Under 25', '25_34': '25–34', '35_44': '35–44', '45_54': '45–54', '55_plus': '55 och äldre' },
     status: STATUS_LABELS,
     closureReason: CLOSURE_LABELS,
   };

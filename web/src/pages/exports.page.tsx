@@ -15,14 +15,25 @@ const FORMATS = [
   { value: 'parquet', label: 'Parquet (för R, Python, Stata m.fl.)', accept: 'application/vnd.apache.parquet', ext: 'parquet' },
 ] as const;
 
+interface CodebookOption {
+  code: string;
+  label: string;
+  /** by_design: "Vet ej", recorded on purpose; structural: the value cannot exist for the row. */
+  missing?: 'by_design' | 'structural';
+}
 interface CodebookColumn {
   name: string;
   type: string;
-  description?: string;
-  label?: string;
-  options?: { code: string; label: string; missing?: boolean; missingByDesign?: boolean }[];
-  missing?: string[];
+  label: string;
+  description: string;
+  options?: CodebookOption[];
 }
+interface Codebook {
+  columns: CodebookColumn[];
+  missingCodes: { code: string; label: string; missing: 'by_design' | 'structural' }[];
+}
+
+const MISSING_TEXT = { by_design: 'saknas med avsikt', structural: 'strukturellt saknat' } as const;
 
 /** Saves a fetched file: the bearer token cannot ride on a plain link, so the file is fetched first. */
 function saveBlob(blob: Blob, filename: string) {
@@ -54,7 +65,7 @@ export function ExportsPage() {
     [municipalities.join(',')],
   );
   const allRounds = chronological((roundLists.data ?? []).flat());
-  const codebook = useLoad(() => api<{ columns?: CodebookColumn[]; items?: CodebookColumn[] } | CodebookColumn[]>('/api/v1/exports/codebook').then((r) => (Array.isArray(r.data) ? r.data : r.data.columns ?? r.data.items ?? [])), []);
+  const codebook = useLoad(() => api<Codebook>('/api/v1/exports/codebook', { query: { municipalities } }).then((r) => r.data), [municipalities.join(',')]);
 
   const toggle = (list: string[], v: string) => (list.includes(v) ? list.filter((x) => x !== v) : [...list, v]);
 
@@ -100,7 +111,7 @@ export function ExportsPage() {
         <fieldset className="question compact">
           <legend>Mätomgångar</legend>
           <p className="hint" id="exp-rounds-hint">
-            Ingen vald betyder alla omgångar.
+            Ingen vald betyder alla stängda omgångar (med senare rättelser även öppna).
           </p>
           {roundLists.loading && <Loading what="Hämtar omgångar…" />}
           <ErrorMessage error={roundLists.error} />
@@ -152,34 +163,51 @@ export function ExportsPage() {
         {codebook.loading && <Loading />}
         <ErrorMessage error={codebook.error} />
         {codebook.data && (
-          <DataTable
-            caption="Kolumner i paneldata"
-            testId="codebook"
-            rows={codebook.data}
-            rowKey={(c) => c.name}
-            columns={[
-              { key: 'name', header: 'Kolumn', rowHeader: true, render: (c) => <code>{c.name}</code> },
-              { key: 'type', header: 'Typ' },
-              { key: 'description', header: 'Beskrivning', render: (c) => c.label ?? c.description ?? '–' },
-              {
-                key: 'options',
-                header: 'Värden',
-                render: (c) =>
-                  c.options?.length ? (
-                    <ul className="compact-list">
-                      {c.options.map((o) => (
-                        <li key={o.code}>
-                          <code>{o.code}</code> {o.label}
-                          {o.missing || o.missingByDesign || o.code === 'unknown' ? ' (saknas med avsikt)' : ''}
-                        </li>
-                      ))}
-                    </ul>
-                  ) : (
-                    '–'
-                  ),
-              },
-            ]}
-          />
+          <>
+            <DataTable
+              caption="Koder för saknade värden"
+              rows={codebook.data.missingCodes}
+              rowKey={(c) => c.code}
+              columns={[
+                { key: 'code', header: 'Kod', rowHeader: true, render: (c) => <code>{c.code}</code> },
+                { key: 'label', header: 'Betydelse' },
+                { key: 'missing', header: 'Slag', render: (c) => MISSING_TEXT[c.missing] },
+              ]}
+            />
+            <DataTable
+              caption="Kolumner i paneldata"
+              testId="codebook"
+              rows={codebook.data.columns}
+              rowKey={(c) => c.name}
+              columns={[
+                { key: 'name', header: 'Kolumn', rowHeader: true, render: (c) => <code>{c.name}</code> },
+                { key: 'type', header: 'Typ' },
+                { key: 'label', header: 'Beskrivning', render: (c) => (
+                  <>
+                    <strong>{c.label}</strong>
+                    {c.description ? ` – ${c.description}` : ''}
+                  </>
+                ) },
+                {
+                  key: 'options',
+                  header: 'Värden',
+                  render: (c) =>
+                    c.options?.length ? (
+                      <ul className="compact-list">
+                        {c.options.map((o) => (
+                          <li key={o.code}>
+                            <code>{o.code}</code> {o.label}
+                            {o.missing ? ` (${MISSING_TEXT[o.missing]})` : ''}
+                          </li>
+                        ))}
+                      </ul>
+                    ) : (
+                      '–'
+                    ),
+                },
+              ]}
+            />
+          </>
         )}
       </section>
     </>

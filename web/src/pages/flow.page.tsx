@@ -13,9 +13,7 @@ import { formatCount, PRIORITY_LABELS } from '../i18n/sv';
 import { chronological } from './rounds';
 
 interface Journey {
-  units?: string[];
-  sequence?: string[];
-  path?: string[];
+  units: (string | null)[];
   count: number | null;
   suppressed?: boolean;
 }
@@ -35,7 +33,16 @@ export function FlowPage() {
   const label = (id: string) => rounds.data?.find((r) => r.id === id)?.label ?? id;
   const flow = useLoad(from && to ? () => api<FlowResponse>(m(code, '/flows'), { query: { fromRound: from, toRound: to } }).then((r) => r.data) : null, [code, from, to]);
   const model = flow.data ? sankeyModel(flow.data) : null;
-  const roundOptions = (rounds.data ?? []).map((r) => ({ value: r.id, label: `${r.label} (${r.referenceDate})` }));
+  const list = rounds.data ?? [];
+  const option = (r: Round) => ({ value: r.id, label: `${r.label} (${r.referenceDate})` });
+  const refOf = (id: string) => list.find((r) => r.id === id)?.referenceDate ?? '';
+  // A flow goes forward in time: "to" offers only rounds after "from".
+  const fromOptions = list.slice(0, -1).map(option);
+  const toOptions = list.filter((r) => r.referenceDate > refOf(from)).map(option);
+  const chooseFrom = (id: string) => {
+    setFrom(id);
+    if (!(refOf(to) > refOf(id))) setTo(list.find((r) => r.referenceDate > refOf(id))?.id ?? '');
+  };
 
   return (
     <>
@@ -46,8 +53,8 @@ export function FlowPage() {
       {rounds.data && rounds.data.length < 2 && <p>Det behövs minst två mätomgångar för att visa ett flöde.</p>}
       {rounds.data && rounds.data.length >= 2 && (
         <div className="filters" role="group" aria-label="Välj omgångar">
-          <Select id="flow-from" label="Från omgång" value={from} onChange={setFrom} options={roundOptions} />
-          <Select id="flow-to" label="Till omgång" value={to} onChange={setTo} options={roundOptions} />
+          <Select id="flow-from" label="Från omgång" value={from} onChange={chooseFrom} options={fromOptions} />
+          <Select id="flow-to" label="Till omgång" value={to} onChange={setTo} options={toOptions} />
         </div>
       )}
       {flow.loading && !flow.data && <Loading what="Beräknar flödet…" />}
@@ -60,6 +67,26 @@ export function FlowPage() {
           <p data-testid="flow-total">
             Totalt <strong>{model.total}</strong> ärenden i flödet{model.hasSuppressed ? ' (utöver dolda små tal)' : ''}.
           </p>
+          {flow.data!.totals && (
+            <dl className="facts" data-testid="flow-headline">
+              <div>
+                <dt>Aktiva i {label(from)}</dt>
+                <dd>{formatCount(flow.data!.totals.from.count, flow.data!.totals.from.suppressed)}</dd>
+              </div>
+              <div>
+                <dt>Nya sedan dess</dt>
+                <dd>{formatCount(flow.data!.totals.new.count, flow.data!.totals.new.suppressed)}</dd>
+              </div>
+              <div>
+                <dt>Avslutade eller borta</dt>
+                <dd>{formatCount(flow.data!.totals.left.count, flow.data!.totals.left.suppressed)}</dd>
+              </div>
+              <div>
+                <dt>Aktiva i {label(to)}</dt>
+                <dd>{formatCount(flow.data!.totals.to.count, flow.data!.totals.to.suppressed)}</dd>
+              </div>
+            </dl>
+          )}
           {model.hasSuppressed && <p className="hint">Små tal (under 5) visas inte, så att ingen kan pekas ut. De saknas i diagrammet och står som ”dolt” i tabellen.</p>}
           <div className="chart-with-table">
             <Chart
@@ -126,27 +153,40 @@ export function FlowPage() {
 }
 
 interface ByPriorityResponse {
-  rows?: { priority: string | null; target: string; count: number | null; suppressed?: boolean }[];
-  items?: { priority: string | null; target: string; count: number | null; suppressed?: boolean }[];
+  targets: string[];
+  rows: { priority: string | null; target: string; count: number | null; suppressed?: boolean }[];
+  byPriority: { priority: string | null; count: number | null; suppressed?: boolean }[];
+  test: { statistic: number; degreesOfFreedom: number; pValue: number; cramersV: number; n: number };
 }
 
 function ByPriority({ code, from, to, fromLabel }: { code: string; from: string; to: string; fromLabel: string }) {
-  const data = useLoad(() => api<ByPriorityResponse>(m(code, '/flows/by-priority'), { query: { fromRound: from, toRound: to } }).then((r) => r.data.rows ?? r.data.items ?? []), [code, from, to]);
+  const data = useLoad(() => api<ByPriorityResponse>(m(code, '/flows/by-priority'), { query: { fromRound: from, toRound: to } }).then((r) => r.data), [code, from, to]);
   if (data.error || !data.data) return <ErrorMessage error={data.error} />;
+  const d = data.data;
+  const cell = (p: string | null, t: string) => d.rows.find((r) => r.priority === p && r.target === t);
+  // Only destinations someone went to (or that are hidden), so the table stays readable.
+  const targets = d.targets.filter((t) => d.rows.some((r) => r.target === t && (r.count !== 0 || r.suppressed)));
+  const nf = (n: number, digits = 2) => n.toLocaleString('sv-SE', { maximumFractionDigits: digits });
   return (
     <section aria-labelledby="by-priority-heading">
       <h2 id="by-priority-heading">Vart de tog vägen, efter prioritering i {fromLabel}</h2>
       <p className="hint">Spelar bedömningen roll för var i organisationen personen hamnar?</p>
       <DataTable
         caption="Destination per prioritering"
-        rows={data.data}
-        rowKey={(r, i) => `${r.priority}>${r.target}>${i}`}
+        testId="by-priority"
+        rows={d.byPriority}
+        rowKey={(r) => String(r.priority)}
         columns={[
-          { key: 'priority', header: 'Prioritering', rowHeader: true, render: (r) => (r.priority ? PRIORITY_LABELS[r.priority] ?? r.priority : 'Ingen') },
-          { key: 'target', header: 'Destination', render: (r) => flowNodeLabel(r.target) },
-          { key: 'count', header: 'Antal', numeric: true, render: (r) => formatCount(r.count, r.suppressed) },
+          { key: 'priority', header: 'Prioritering', rowHeader: true, render: (r) => (r.priority ? (PRIORITY_LABELS[r.priority] ?? r.priority) : 'Ingen prioritering') },
+          ...targets.map((t) => ({ key: t, header: flowNodeLabel(t), numeric: true, render: (r: { priority: string | null }) => { const c = cell(r.priority, t); return formatCount(c?.count ?? 0, c?.suppressed); } })),
+          { key: 'total', header: 'Totalt', numeric: true, render: (r) => formatCount(r.count, r.suppressed) },
         ]}
       />
+      {d.test.n > 0 && (
+        <p data-testid="by-priority-test">
+          Oberoende av prioritering (Pearsons χ²): χ² = {nf(d.test.statistic)}, frihetsgrader {d.test.degreesOfFreedom}, p = {nf(d.test.pValue, 3)}, Cramérs V = {nf(d.test.cramersV)} (n = {d.test.n}).
+        </p>
+      )}
     </section>
   );
 }
@@ -155,7 +195,7 @@ function Journeys({ code, rounds }: { code: string; rounds: Round[] }) {
   const [selected, setSelected] = useState<string[]>(() => rounds.slice(-3).map((r) => r.id));
   const journeys = useLoad(
     selected.length >= 2
-      ? () => api<{ items?: Journey[]; journeys?: Journey[] }>(m(code, '/flows/journeys'), { query: { rounds: selected } }).then((r) => r.data.items ?? r.data.journeys ?? [])
+      ? () => api<{ items: Journey[] }>(m(code, '/flows/journeys'), { query: { rounds: selected } }).then((r) => r.data.items)
       : null,
     [code, selected.join(',')],
   );
@@ -179,9 +219,9 @@ function Journeys({ code, rounds }: { code: string; rounds: Round[] }) {
         <DataTable
           caption="Hur många som gick varje väg"
           rows={journeys.data}
-          rowKey={(j, i) => `${(j.units ?? j.sequence ?? j.path ?? []).join('>')}-${i}`}
+          rowKey={(j, i) => `${j.units.join('>')}-${i}`}
           columns={[
-            { key: 'path', header: 'Väg', rowHeader: true, render: (j) => (j.units ?? j.sequence ?? j.path ?? []).map((u) => (u ? flowNodeLabel(u) : 'Inte aktiv')).join(' → ') },
+            { key: 'path', header: 'Väg', rowHeader: true, render: (j) => j.units.map((u) => (u ? flowNodeLabel(u) : 'Inget ärende')).join(' → ') },
             { key: 'count', header: 'Antal', numeric: true, render: (j) => formatCount(j.count, j.suppressed) },
           ]}
         />

@@ -72,6 +72,7 @@ export function RoundsPage() {
       )}
       <ActionForm
         id="new-round"
+        level={2}
         title="Öppna ny mätomgång"
         submitLabel="Öppna omgången"
         onSubmit={async (key) => {

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { api, m } from '../api/client';
 import { type List, type Questionnaire, type Round } from '../api/types';
 import { useSignedIn } from '../app-context';
-import { answerText, type Question } from '../assessment/answers';
+import { answerText } from '../assessment/answers';
 import { Select } from '../components/action-form';
 import { Chart } from '../components/chart';
 import { DataTable } from '../components/data-table';
@@ -10,8 +10,10 @@ import { ErrorMessage, Loading } from '../components/messages';
 import { PageTitle } from '../components/page-title';
 import { useLoad } from '../components/use-api';
 import { BACKGROUND_KEYS, backgroundValueLabel, formatCount, formatPercent } from '../i18n/sv';
-import { normaliseCrosstab, normaliseStatistics, type GroupStat, type QuestionStat } from '../statistics/stats-model';
+import { biggestChanges, crosstabGrid, formatPoints, type CompareItem, type Count, type CrosstabResult, type GroupStat, type QuestionStat, type RoundStatistics } from '../statistics/stats-model';
 import { chronological, previousRound } from './rounds';
+
+const count = (c: Count | undefined) => formatCount(c?.count ?? 0, c?.suppressed);
 
 export function StatisticsPage() {
   const { code, session } = useSignedIn();
@@ -23,7 +25,7 @@ export function StatisticsPage() {
   const round = rounds.data?.find((r) => r.id === roundId);
   const questionnaire = useLoad(round ? () => api<Questionnaire>(m(code, `/questionnaires/${round.questionnaireVersion}`)).then((r) => r.data) : null, [code, round?.questionnaireVersion]);
   const stats = useLoad(
-    round ? () => api<unknown>(m(code, `/rounds/${round.id}/statistics`), { query: { by: 'gender,unit' } }).then((r) => normaliseStatistics(r.data)) : null,
+    round ? () => api<RoundStatistics>(m(code, `/rounds/${round.id}/statistics`), { query: { by: 'gender,unit' } }).then((r) => r.data) : null,
     [code, round?.id],
   );
   const previous = round && rounds.data ? previousRound(rounds.data, round.id) : undefined;
@@ -64,21 +66,20 @@ export function StatisticsPage() {
         <section aria-labelledby="questions-heading">
           <h2 id="questions-heading">Frågor{stats.data.assessed !== null ? ` (${stats.data.assessed} bedömda ärenden)` : ''}</h2>
           <Totals totals={stats.data.totals} />
-          <UnknownOverview stats={stats.data.questions} questionnaire={questionnaire.data} />
-          {questionnaire.data.questions.map((q) => {
-            const s = stats.data!.questions.find((x) => x.key === q.key);
-            return s ? <QuestionSection key={q.key} q={q} s={s} /> : null;
-          })}
+          <UnknownOverview stats={stats.data.questions} />
+          {stats.data.questions.map((s) => (
+            <QuestionSection key={s.key} s={s} />
+          ))}
         </section>
       )}
       {round && questionnaire.data && <CrosstabBuilder code={code} roundId={round.id} questionnaire={questionnaire.data} />}
-      {round && questionnaire.data && <Compare code={code} round={round} previous={previous} questionnaire={questionnaire.data} />}
+      {round && <Compare code={code} round={round} previous={previous} />}
       <BenefitDuration code={code} defaultYear={round ? Number(round.referenceDate.slice(0, 4)) : new Date().getFullYear()} />
     </>
   );
 }
 
-function Totals({ totals }: { totals: Record<string, { value: string; count: number | null; suppressed?: boolean }[]> }) {
+function Totals({ totals }: { totals: RoundStatistics['totals'] }) {
   const keys = Object.keys(totals).filter((k) => totals[k]!.length > 0);
   if (keys.length === 0) return null;
   return (
@@ -86,12 +87,12 @@ function Totals({ totals }: { totals: Record<string, { value: string; count: num
       {keys.map((k) => (
         <DataTable
           key={k}
-          caption={`Bedömda per ${(BACKGROUND_KEYS[k] ?? k).toLowerCase()}`}
+          caption={`Ärenden per ${(BACKGROUND_KEYS[k] ?? k).toLowerCase()}`}
           rows={totals[k]!}
           rowKey={(c) => c.value}
           columns={[
-            { key: 'value', header: BACKGROUND_KEYS[k] ?? k, rowHeader: true, render: (c) => backgroundValueLabel(k, c.value) },
-            { key: 'count', header: 'Antal', numeric: true, render: (c) => formatCount(c.count, c.suppressed) },
+            { key: 'value', header: BACKGROUND_KEYS[k] ?? k, rowHeader: true, render: (c) => c.label },
+            { key: 'count', header: 'Antal', numeric: true, render: (c) => count(c) },
           ]}
         />
       ))}
@@ -99,30 +100,29 @@ function Totals({ totals }: { totals: Record<string, { value: string; count: num
   );
 }
 
-function UnknownOverview({ stats, questionnaire }: { stats: QuestionStat[]; questionnaire: Questionnaire }) {
-  const rows = questionnaire.questions.map((q) => ({ q, share: stats.find((s) => s.key === q.key)?.unknownShare ?? null }));
+function UnknownOverview({ stats }: { stats: QuestionStat[] }) {
   return (
     <section aria-labelledby="unknown-heading">
       <h3 id="unknown-heading">Andel ”vet ej” per fråga</h3>
       <p className="hint">Det tjänsten inte vet är också kunskap: en hög andel visar var underlaget behöver bli bättre.</p>
       <div className="chart-with-table">
         <Chart
-          height={Math.max(260, rows.length * 26)}
-          label={`Stapeldiagram över andelen vet ej för ${rows.length} frågor. Värdena finns i tabellen.`}
+          height={Math.max(260, stats.length * 26)}
+          label={`Stapeldiagram över andelen vet ej för ${stats.length} frågor. Värdena finns i tabellen.`}
           option={{
             grid: { left: 230, right: 40, top: 10, bottom: 30 },
             xAxis: { type: 'value', max: 1, axisLabel: { formatter: (v: number) => `${Math.round(v * 100)} %` } },
-            yAxis: { type: 'category', inverse: true, data: rows.map((r) => r.q.label), axisLabel: { width: 220, overflow: 'truncate' } },
-            series: [{ type: 'bar', data: rows.map((r) => r.share ?? 0) }],
+            yAxis: { type: 'category', inverse: true, data: stats.map((s) => s.label), axisLabel: { width: 220, overflow: 'truncate' } },
+            series: [{ type: 'bar', data: stats.map((s) => s.unknownShare ?? 0) }],
           }}
         />
         <DataTable
           caption="Andel vet ej"
-          rows={rows}
-          rowKey={(r) => r.q.key}
+          rows={stats}
+          rowKey={(s) => s.key}
           columns={[
-            { key: 'q', header: 'Fråga', rowHeader: true, render: (r) => r.q.label },
-            { key: 'share', header: 'Vet ej', numeric: true, render: (r) => formatPercent(r.share) },
+            { key: 'label', header: 'Fråga', rowHeader: true },
+            { key: 'share', header: 'Vet ej', numeric: true, render: (s) => formatPercent(s.unknownShare) },
           ]}
         />
       </div>
@@ -130,62 +130,60 @@ function UnknownOverview({ stats, questionnaire }: { stats: QuestionStat[]; ques
   );
 }
 
-function QuestionSection({ q, s }: { q: Question; s: QuestionStat }) {
-  const label = (code: string) => q.options.find((o) => o.code === code)?.label ?? code;
-  const optionCodes = q.options.map((o) => o.code);
-  const byKeys = Object.keys(s.by ?? {}).filter((k) => (s.by![k] ?? []).length > 0);
+function QuestionSection({ s }: { s: QuestionStat }) {
+  const byKeys = Object.keys(s.by ?? {}).filter((k) => (s.by[k] ?? []).length > 0);
   return (
-    <section aria-labelledby={`stat-${q.key}`} className="question-stats">
-      <h3 id={`stat-${q.key}`}>
-        {q.label} <span className="unknown-share">Vet ej: {formatPercent(s.unknownShare)}</span>
+    <section aria-labelledby={`stat-${s.key}`} className="question-stats">
+      <h3 id={`stat-${s.key}`}>
+        {s.label} <span className="unknown-share">Vet ej: {formatPercent(s.unknownShare)}</span>
       </h3>
-      {q.type === 'multi' && <p className="hint">Flera svar möjliga: andelen är andelen bedömda som valde alternativet.</p>}
+      {s.type === 'multi' && <p className="hint">Flera svar möjliga: andelen är andelen bedömda som valde alternativet.</p>}
       <div className="chart-with-table">
         <Chart
-          height={Math.max(200, q.options.length * 30)}
-          label={`Stapeldiagram: fördelning av svaren på frågan ${q.label}. Värdena finns i tabellen.`}
+          height={Math.max(200, s.options.length * 30)}
+          label={`Stapeldiagram: fördelning av svaren på frågan ${s.label}. Värdena finns i tabellen.`}
           option={{
             grid: { left: 200, right: 40, top: 10, bottom: 30 },
             xAxis: { type: 'value', max: 1, axisLabel: { formatter: (v: number) => `${Math.round(v * 100)} %` } },
-            yAxis: { type: 'category', inverse: true, data: optionCodes.map(label), axisLabel: { width: 190, overflow: 'truncate' } },
-            series: [{ type: 'bar', data: optionCodes.map((c) => s.options.find((o) => o.code === c)?.share ?? 0) }],
+            yAxis: { type: 'category', inverse: true, data: s.options.map((o) => o.label), axisLabel: { width: 190, overflow: 'truncate' } },
+            series: [{ type: 'bar', data: s.options.map((o) => o.share ?? 0) }],
           }}
         />
         <DataTable
-          caption={`Svar på ${q.label}`}
-          rows={optionCodes}
-          rowKey={(c) => c}
+          caption={`Svar på ${s.label}`}
+          rows={s.options}
+          rowKey={(o) => o.code}
           columns={[
-            { key: 'option', header: 'Svar', rowHeader: true, render: (c) => label(c) },
-            { key: 'count', header: 'Antal', numeric: true, render: (c) => { const o = s.options.find((x) => x.code === c); return formatCount(o?.count ?? 0, o?.suppressed); } },
-            { key: 'share', header: 'Andel', numeric: true, render: (c) => formatPercent(s.options.find((x) => x.code === c)?.share ?? 0) },
+            { key: 'label', header: 'Svar', rowHeader: true },
+            { key: 'count', header: 'Antal', numeric: true, render: (o) => count(o) },
+            { key: 'share', header: 'Andel', numeric: true, render: (o) => (o.suppressed ? 'dolt' : formatPercent(o.share)) },
           ]}
         />
       </div>
       {byKeys.map((k) => (
-        <GroupTable key={k} q={q} byKey={k} groups={s.by![k]!} label={label} />
+        <GroupTable key={k} s={s} byKey={k} groups={s.by[k]!} />
       ))}
     </section>
   );
 }
 
-function GroupTable({ q, byKey, groups, label }: { q: Question; byKey: string; groups: GroupStat[]; label: (c: string) => string }) {
-  const rows = [...q.options.map((o) => o.code), '__unknownShare'];
+function GroupTable({ s, byKey, groups }: { s: QuestionStat; byKey: string; groups: GroupStat[] }) {
+  const rows = [...s.options.map((o) => ({ code: o.code, label: o.label })), { code: '__unknownShare', label: 'Andel vet ej' }];
   return (
     <DataTable
-      caption={`${q.label} per ${(BACKGROUND_KEYS[byKey] ?? byKey).toLowerCase()} (andel)`}
+      caption={`${s.label} per ${(BACKGROUND_KEYS[byKey] ?? byKey).toLowerCase()} (andel av de bedömda i gruppen)`}
       rows={rows}
-      rowKey={(c) => c}
+      rowKey={(r) => r.code}
       columns={[
-        { key: 'option', header: 'Svar', rowHeader: true, render: (c) => (c === '__unknownShare' ? 'Andel vet ej' : label(c)) },
+        { key: 'label', header: 'Svar', rowHeader: true },
         ...groups.map((g) => ({
           key: g.value,
-          header: backgroundValueLabel(byKey, g.value),
+          header: `${g.label} (${count(g)})`,
           numeric: true,
-          render: (c: string) => {
-            if (c === '__unknownShare') return formatPercent(g.unknownShare);
-            const o = g.options.find((x) => x.code === c);
-            return o?.suppressed ? 'dolt' : formatPercent(o?.share ?? 0);
+          render: (r: { code: string }) => {
+            if (r.code === '__unknownShare') return formatPercent(g.unknownShare);
+            const o = g.options.find((x) => x.code === r.code);
+            return o?.suppressed ? 'dolt' : formatPercent(o?.share ?? null);
           },
         })),
       ]}
@@ -203,9 +201,9 @@ function CrosstabBuilder({ code, roundId, questionnaire }: { code: string; round
   const result = useLoad(
     request
       ? () =>
-          api<unknown>(m(code, `/rounds/${roundId}/crosstab`), {
+          api<CrosstabResult>(m(code, `/rounds/${roundId}/crosstab`), {
             query: { rows: request.rows, columns: request.columns, ...(request.filterKey && request.filterValue ? { [`filter[${request.filterKey}]`]: request.filterValue } : {}) },
-          }).then((r) => normaliseCrosstab(r.data))
+          }).then((r) => r.data)
       : null,
     [code, roundId, JSON.stringify(request)],
   );
@@ -219,9 +217,10 @@ function CrosstabBuilder({ code, roundId, questionnaire }: { code: string; round
     const known: Record<string, string[]> = {
       gender: ['female', 'male', 'other', 'unknown'],
       unit: ['forsorjningsstod', 'vuxenstod', 'arbete-och-integration', 'rehabilitering-och-utveckling'],
-      priority: ['high', 'medium', 'low'],
+      priority: ['high', 'medium', 'low', 'not_set'],
       bornAbroad: ['no', 'yes', 'unknown'],
-      hasChildren: ['true', 'false', 'unknown'],
+      ageGroup: ['under_25', '25_34', '35_44', '45_54', '55_plus'],
+      hasChildren: ['yes', 'no', 'unknown'],
     };
     return (known[filterKey] ?? []).map((v) => ({ value: v, label: backgroundValueLabel(filterKey, v) }));
   })();
@@ -248,70 +247,67 @@ function CrosstabBuilder({ code, roundId, questionnaire }: { code: string; round
       {result.loading && <Loading what="Räknar…" />}
       <ErrorMessage error={result.error} />
       {result.data && request && (
-        <DataTable
-          caption={`${keyLabel(request.rows)} per ${keyLabel(request.columns).toLowerCase()}${request.filterKey && request.filterValue ? `, där ${keyLabel(request.filterKey).toLowerCase()} = ${valueLabel(request.filterKey, request.filterValue)}` : ''}`}
-          testId="crosstab"
-          rows={[...result.data.rowValues, '__total']}
-          rowKey={(r) => r}
-          columns={[
-            { key: 'row', header: keyLabel(request.rows), rowHeader: true, render: (r) => (r === '__total' ? 'Totalt' : valueLabel(request.rows, r)) },
-            ...result.data.columnValues.map((c) => ({
-              key: c,
-              header: valueLabel(request.columns, c),
-              numeric: true,
-              render: (r: string) => {
-                if (r === '__total') return formatCount(result.data!.columnTotal(c));
-                const cell = result.data!.cell(r, c);
-                return formatCount(cell.count, cell.suppressed);
-              },
-            })),
-            { key: '__total', header: 'Totalt', numeric: true, render: (r) => formatCount(r === '__total' ? result.data!.total : result.data!.rowTotal(r)) },
-          ]}
-        />
+        <>
+          <DataTable
+            caption={`${result.data.rows.label} per ${result.data.columns.label.toLowerCase()}${request.filterKey && request.filterValue ? `, där ${keyLabel(request.filterKey).toLowerCase()} = ${valueLabel(request.filterKey, request.filterValue)}` : ''}`}
+            testId="crosstab"
+            rows={crosstabGrid(result.data)}
+            rowKey={(r) => r.label}
+            columns={[
+              { key: 'label', header: result.data.rows.label, rowHeader: true },
+              ...result.data.columnValues.map((c, i) => ({ key: c, header: result.data!.labels.columns[c] ?? c, numeric: true, render: (r: { cells: Count[] }) => count(r.cells[i]) })),
+              { key: 'total', header: 'Totalt', numeric: true, render: (r) => count(r.total) },
+            ]}
+          />
+          <p className="hint">
+            {result.data.population === 'assessed_open_cases' ? 'Bedömda ärenden som var öppna på referensdatumet.' : 'Ärenden som var öppna på referensdatumet.'}
+            {result.data.rows.multi || result.data.columns.multi ? ' Flervalsfrågor: ett ärende räknas en gång per valt alternativ.' : ''}
+          </p>
+        </>
       )}
     </section>
   );
 }
 
-interface CompareRow {
-  key?: string;
-  question?: string;
-  option?: string;
-  code?: string;
-  fromShare: number | null;
-  toShare: number | null;
-  change: number | null;
-}
-
-function Compare({ code, round, previous, questionnaire }: { code: string; round: Round; previous?: Round; questionnaire: Questionnaire }) {
+function Compare({ code, round, previous }: { code: string; round: Round; previous?: Round }) {
   const result = useLoad(
-    previous
-      ? () =>
-          api<{ items?: CompareRow[]; changes?: CompareRow[]; rows?: CompareRow[] }>(m(code, '/rounds/compare'), { query: { from: previous.id, to: round.id } }).then(
-            (r) => r.data.items ?? r.data.changes ?? r.data.rows ?? [],
-          )
-      : null,
+    previous ? () => api<{ items: CompareItem[]; notCompared: string[] }>(m(code, '/rounds/compare'), { query: { from: previous.id, to: round.id } }).then((r) => r.data) : null,
     [code, previous?.id, round.id],
   );
-  const questionOf = (r: CompareRow) => questionnaire.questions.find((q) => q.key === (r.key ?? r.question));
+  const top = result.data ? biggestChanges(result.data.items) : [];
+  const columns = (p: Round) => [
+    { key: 'label', header: 'Fråga', rowHeader: true },
+    { key: 'optionLabel', header: 'Svar' },
+    { key: 'fromShare', header: p.label, numeric: true, render: (r: CompareItem) => formatPercent(r.fromShare) },
+    { key: 'toShare', header: round.label, numeric: true, render: (r: CompareItem) => formatPercent(r.toShare) },
+    { key: 'change', header: 'Förändring (procentenheter)', numeric: true, render: (r: CompareItem) => formatPoints(r.change) },
+  ];
   return (
     <section aria-labelledby="compare-heading">
       <h2 id="compare-heading">Jämförelse med föregående omgång</h2>
       {!previous && <p>Det finns ingen tidigare omgång att jämföra med.</p>}
       <ErrorMessage error={result.error} />
       {previous && result.data && (
-        <DataTable
-          caption={`Förändring i andel från ${previous.label} till ${round.label} (procentenheter)`}
-          rows={result.data}
-          rowKey={(r, i) => `${r.key ?? r.question}-${r.option ?? r.code}-${i}`}
-          columns={[
-            { key: 'question', header: 'Fråga', rowHeader: true, render: (r) => questionOf(r)?.label ?? r.key ?? r.question ?? '–' },
-            { key: 'option', header: 'Svar', render: (r) => { const q = questionOf(r); const o = r.option ?? r.code ?? ''; return q ? answerText(q, o) : o; } },
-            { key: 'fromShare', header: previous.label, numeric: true, render: (r) => formatPercent(r.fromShare) },
-            { key: 'toShare', header: round.label, numeric: true, render: (r) => formatPercent(r.toShare) },
-            { key: 'change', header: 'Förändring', numeric: true, render: (r) => (r.change === null ? '–' : `${r.change > 0 ? '+' : ''}${(r.change * 100).toLocaleString('sv-SE', { maximumFractionDigits: 1 })}`) },
-          ]}
-        />
+        <>
+          <div className="chart-with-table">
+            <Chart
+              height={Math.max(220, top.length * 30)}
+              label={`Stapeldiagram: de ${top.length} största förändringarna i andel från ${previous.label} till ${round.label}. Värdena finns i tabellen.`}
+              option={{
+                grid: { left: 260, right: 40, top: 10, bottom: 30 },
+                xAxis: { type: 'value', axisLabel: { formatter: (v: number) => `${Math.round(v * 100)}` } },
+                yAxis: { type: 'category', inverse: true, data: top.map((i) => `${i.label}: ${i.optionLabel}`), axisLabel: { width: 250, overflow: 'truncate' } },
+                series: [{ type: 'bar', data: top.map((i) => i.change) }],
+              }}
+            />
+            <DataTable caption={`Största förändringarna, ${previous.label} → ${round.label}`} rows={top} rowKey={(r) => `${r.key}-${r.option}`} columns={columns(previous)} />
+          </div>
+          <details>
+            <summary>Alla svar ({result.data.items.length})</summary>
+            <DataTable caption={`Andel per svar, ${previous.label} och ${round.label}`} rows={result.data.items} rowKey={(r) => `${r.key}-${r.option}`} columns={columns(previous)} />
+          </details>
+          {result.data.notCompared.length > 0 && <p className="hint">Frågor som bara finns i en av omgångarna jämförs inte: {result.data.notCompared.join(', ')}.</p>}
+        </>
       )}
     </section>
   );
@@ -332,22 +328,16 @@ const DURATION_COLUMNS: [string, string][] = [
   ['childrenInHouseholds', 'Barn i hushållen'],
 ];
 
+interface DurationReport {
+  year: number;
+  persons: Count;
+  rows: ({ category: string } & Record<string, Count | string>)[];
+}
+
 function BenefitDuration({ code, defaultYear }: { code: string; defaultYear: number }) {
   const [year, setYear] = useState(String(defaultYear));
   const [asked, setAsked] = useState(String(defaultYear));
-  const result = useLoad(
-    /^\d{4}$/.test(asked)
-      ? () =>
-          api<{ rows?: Record<string, unknown>[]; items?: Record<string, unknown>[] } | Record<string, unknown>>(m(code, '/reports/benefit-duration'), { query: { year: asked } }).then((r) => {
-            const d = r.data as Record<string, unknown>;
-            const list = (d.rows ?? d.items) as Record<string, unknown>[] | Record<string, Record<string, unknown>> | undefined;
-            if (Array.isArray(list)) return list;
-            return Object.entries(list ?? d).filter(([k]) => k in DURATION_ROWS).map(([category, v]) => ({ category, ...(v as Record<string, unknown>) }));
-          })
-      : null,
-    [code, asked],
-  );
-  const cell = (v: unknown) => (v === null ? 'dolt' : typeof v === 'object' && v !== null ? formatCount((v as { count?: number | null }).count ?? null, (v as { suppressed?: boolean }).suppressed) : formatCount(v as number));
+  const result = useLoad(/^\d{4}$/.test(asked) ? () => api<DurationReport>(m(code, '/reports/benefit-duration'), { query: { year: asked } }).then((r) => r.data) : null, [code, asked]);
   return (
     <section aria-labelledby="duration-heading">
       <h2 id="duration-heading">Biståndets varaktighet</h2>
@@ -370,13 +360,13 @@ function BenefitDuration({ code, defaultYear }: { code: string; defaultYear: num
       <ErrorMessage error={result.error} />
       {result.data && (
         <DataTable
-          caption={`Personer med långvarigt bistånd, basår ${asked}`}
+          caption={`Personer med långvarigt bistånd, basår ${result.data.year} (${count(result.data.persons)} personer med ärende)`}
           testId="benefit-duration"
-          rows={result.data}
-          rowKey={(r) => String(r.category ?? r.key ?? r.row)}
+          rows={result.data.rows}
+          rowKey={(r) => r.category}
           columns={[
-            { key: 'category', header: 'Kategori', rowHeader: true, render: (r) => DURATION_ROWS[String(r.category ?? r.key ?? r.row)] ?? String(r.category ?? r.key ?? r.row) },
-            ...DURATION_COLUMNS.map(([k, l]) => ({ key: k, header: l, numeric: true, render: (r: Record<string, unknown>) => cell(r[k]) })),
+            { key: 'category', header: 'Kategori', rowHeader: true, render: (r) => DURATION_ROWS[r.category] ?? r.category },
+            ...DURATION_COLUMNS.map(([k, l]) => ({ key: k, header: l, numeric: true, render: (r: DurationReport['rows'][number]) => count(r[k] as Count) })),
           ]}
         />
       )}
