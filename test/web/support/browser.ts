@@ -72,14 +72,18 @@ export function describeViolations(v: AxeViolation[]): string {
   return v.map((x) => `${x.id} (${x.impact}): ${x.help}\n${x.nodes.map((n) => `   ${n.target.join(' ')} ${n.failureSummary ?? ''}`).join('\n')}`).join('\n');
 }
 
-/** Screenshots at a desktop width and a tablet width (portrait iPad: 768 px). */
-export async function screenshots(page: Page, name: string): Promise<void> {
+/**
+ * Screenshots at a desktop width and a tablet width (portrait iPad: 768 px), the whole page down
+ * to `maxHeight` (the statistics page is many screens long; its top tells the story).
+ */
+export async function screenshots(page: Page, name: string, maxHeight = 3200): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const original = page.viewportSize()!;
   for (const [suffix, width] of [['1280', 1280], ['tablet', 768]] as const) {
     await page.setViewportSize({ width, height: 1000 });
     await page.waitForTimeout(150); // charts resize on a ResizeObserver
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-${suffix}.png`), fullPage: true });
+    const height = Math.min(maxHeight, await page.evaluate(() => document.documentElement.scrollHeight));
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-${suffix}.png`), fullPage: true, clip: { x: 0, y: 0, width, height } });
   }
   await page.setViewportSize(original);
 }

@@ -99,7 +99,7 @@ export function backgroundValueLabel(key: string, code: string): string {
 }
 
 export const formatPercent = (share: number | null | undefined): string =>
-  share === null || share === undefined || Number.isNaN(share) ? '–' : `${(share * 100).toLocaleString('sv-SE', { maximumFractionDigits: 1 })} %`;
+  share === null || share === undefined || Number.isNaN(share) ? '–' : `${(share * 100).toLocaleString('sv-SE', { maximumFractionDigits: 1 })}\u00a0%`;
 
 export const formatCount = (n: number | null | undefined, suppressed?: boolean): string =>
   suppressed || n === null || n === undefined ? 'dolt' : n.toLocaleString('sv-SE');

@@ -113,7 +113,7 @@ function UnknownOverview({ stats }: { stats: QuestionStat[] }) {
             grid: { left: 230, right: 40, top: 10, bottom: 30 },
             xAxis: { type: 'value', max: 1, axisLabel: { formatter: (v: number) => `${Math.round(v * 100)} %` } },
             yAxis: { type: 'category', inverse: true, data: stats.map((s) => s.label), axisLabel: { width: 220, overflow: 'truncate' } },
-            series: [{ type: 'bar', data: stats.map((s) => s.unknownShare ?? 0) }],
+            series: [{ type: 'bar', data: stats.map((s) => s.unknownShare ?? '-') }],
           }}
         />
         <DataTable
@@ -146,7 +146,7 @@ function QuestionSection({ s }: { s: QuestionStat }) {
             grid: { left: 200, right: 40, top: 10, bottom: 30 },
             xAxis: { type: 'value', max: 1, axisLabel: { formatter: (v: number) => `${Math.round(v * 100)} %` } },
             yAxis: { type: 'category', inverse: true, data: s.options.map((o) => o.label), axisLabel: { width: 190, overflow: 'truncate' } },
-            series: [{ type: 'bar', data: s.options.map((o) => o.share ?? 0) }],
+            series: [{ type: 'bar', data: s.options.map((o) => o.share ?? '-') }],
           }}
         />
         <DataTable
@@ -297,7 +297,7 @@ function Compare({ code, round, previous }: { code: string; round: Round; previo
                 grid: { left: 260, right: 40, top: 10, bottom: 30 },
                 xAxis: { type: 'value', axisLabel: { formatter: (v: number) => `${Math.round(v * 100)}` } },
                 yAxis: { type: 'category', inverse: true, data: top.map((i) => `${i.label}: ${i.optionLabel}`), axisLabel: { width: 250, overflow: 'truncate' } },
-                series: [{ type: 'bar', data: top.map((i) => i.change) }],
+                series: [{ type: 'bar', data: top.map((i) => i.change ?? '-') }],
               }}
             />
             <DataTable caption={`Största förändringarna, ${previous.label} → ${round.label}`} rows={top} rowKey={(r) => `${r.key}-${r.option}`} columns={columns(previous)} />
