@@ -6,7 +6,11 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const SCREENSHOT_DIR = path.join(root, 'docs', 'screenshots');
+/**
+ * Every run takes the screenshots (both widths); they replace the README's in docs/screenshots
+ * only with UPDATE_SCREENSHOTS=1, so an ordinary test run leaves the working tree clean.
+ */
+export const SCREENSHOT_DIR = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(root, 'docs', 'screenshots') : path.join(root, 'dist', 'screenshots');
 
 /** Debian's Chromium (`apt-get install -y chromium`; .ci/run installs it). CHROMIUM_PATH overrides. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
