@@ -14,7 +14,8 @@ const SERVER_PATHS = /^\/(api|health|metrics)(\/|$)/;
 export function webDistDir(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'web'))) return path.join(dir, 'dist', 'web');
+    // The project root: web/ in a checkout, only dist/web in the Docker image.
+    if (existsSync(path.join(dir, 'package.json')) && (existsSync(path.join(dir, 'web')) || existsSync(path.join(dir, 'dist', 'web')))) return path.join(dir, 'dist', 'web');
     const up = path.dirname(dir);
     if (up === dir) return path.resolve('dist', 'web');
     dir = up;
