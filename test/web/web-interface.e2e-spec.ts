@@ -205,6 +205,7 @@ describe('web interface in a real browser', () => {
       expect(await page.getByTestId('flow-total').innerText()).toBe('Totalt 20 ärenden i flödet.');
       const sankey = page.getByTestId('sankey');
       expect(await sankey.getAttribute('aria-label')).toMatch(/20 ärenden från 2025-H1 till 2025-H2/);
+      await sankey.locator('canvas').waitFor();
       expect(await sankey.locator('canvas').count()).toBe(1);
       const rows = await page.getByTestId('flow-table').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).innerText.split('\t').map((s) => s.trim())));
       expect(rows).toEqual([

@@ -82,6 +82,8 @@ export function describeViolations(v: AxeViolation[]): string {
  */
 export async function screenshots(page: Page, name: string, maxHeight = 3200): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  // Charts load ECharts on first use and draw asynchronously.
+  await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('.chart')].every((c) => c.dataset.rendered === 'true'));
   const original = page.viewportSize()!;
   for (const [suffix, width] of [['1280', 1280], ['tablet', 768]] as const) {
     await page.setViewportSize({ width, height: 1000 });
