@@ -55,7 +55,9 @@ import { Upcasters } from '../upcasters.js';
  *   explicit multi-request transactions) `$all` order is prepare-position order, so it is the
  *   single increasing integer the port asks for. Reads from position p start at {commit: p,
  *   prepare: p} and drop events at or below p (commit ≥ prepare for every event, so nothing above
- *   p is left out).
+ *   p is left out). This rests on KurrentDB's log layout and has not yet been run against a
+ *   server here: the contract suite's 16-writer test (run it with KURRENTDB_CONNECTION_STRING)
+ *   is what proves or refutes it.
  * - Tenant, schema version and Vägen's metadata travel in the event's JSON metadata
  *   (`{ tenant, schemaVersion, metadata, $correlationId, $causationId }`); recordedAt is
  *   KurrentDB's `created` timestamp.
