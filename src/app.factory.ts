@@ -10,6 +10,8 @@ import { AppModule } from './app.module.js';
 import type { ResolvedConfig } from './config/config.js';
 import { createDataSource, migrate } from './shared/database/database.js';
 import { installJsonParser, installTextParsers } from './shared/http/json-parser.js';
+import { installSecurity } from './shared/http/security.js';
+import { JwtVerifier } from './shared/auth/jwt.verifier.js';
 import { createLogger, NestPinoLogger } from './shared/observability/logger.js';
 import { Metrics } from './shared/observability/metrics.js';
 
@@ -45,6 +47,8 @@ export async function createApp(
     // Not `requestIdHeader`: Fastify would take the client's header unchecked. A caller's id is
     // kept (to follow a request across services) only if it is short and plain.
     requestIdHeader: false,
+    // Which proxies may tell us the client's address (X-Forwarded-For): per-IP limits and logs.
+    trustProxy: config.trustProxy,
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
@@ -71,6 +75,8 @@ export async function createApp(
   // No enableShutdownHooks(): main.ts owns the signals and calls close(), which runs the same
   // Nest lifecycle hooks (onModuleDestroy, onApplicationShutdown) in a fixed order.
   if (config.corsOrigins.length > 0) app.enableCors({ origin: config.corsOrigins, exposedHeaders: ['ETag', 'Location', 'X-Event-Position', 'Idempotency-Replayed', 'Retry-After'] });
+  // After CORS, so that a 429 to a browser of an allowed origin still carries its CORS headers.
+  await installSecurity(app, app.get(JwtVerifier), { rateLimitPerMinute: config.rateLimitPerMinute });
 
   const doc = SwaggerModule.createDocument(
     app,
