@@ -19,8 +19,13 @@ async function tabTo(page: Page, matches: (el: { tag: string; text: string; href
   throw new Error('Tab never reached the element');
 }
 
+/** Zero axe violations at the desktop width and at a tablet width. */
 async function expectAccessible(page: Page): Promise<void> {
   expect(describeViolations(await axeViolations(page))).toBe('');
+  const size = page.viewportSize()!;
+  await page.setViewportSize({ width: 768, height: 1000 });
+  expect(describeViolations(await axeViolations(page))).toBe('');
+  await page.setViewportSize(size);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { useSyncExternalStore, type ComponentProps, type MouseEvent } from 'react';
+export { matchPath } from './routing';
 
 /**
  * A few lines of History API routing instead of a router dependency: the app has a handful of
@@ -24,27 +25,6 @@ export function useLocation(): { pathname: string; search: string; query: URLSea
   const href = useSyncExternalStore(subscribe, snapshot);
   const url = new URL(href, 'http://x');
   return { pathname: url.pathname, search: url.search, query: url.searchParams };
-}
-
-/** `/arenden/:id` against `/arenden/42` → `{ id: '42' }`; trailing optional segments end in `?`. */
-export function matchPath(pattern: string, pathname: string): Record<string, string> | null {
-  const p = pattern.split('/').filter(Boolean);
-  const s = pathname.split('/').filter(Boolean);
-  if (s.length > p.length) return null;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < p.length; i++) {
-    const part = p[i]!;
-    const optional = part.endsWith('?');
-    const name = part.replace(/\?$/, '');
-    const value = s[i];
-    if (value === undefined) {
-      if (optional) continue;
-      return null;
-    }
-    if (name.startsWith(':')) params[name.slice(1)] = decodeURIComponent(value);
-    else if (name !== value) return null;
-  }
-  return params;
 }
 
 export function Link({ to, onClick, ...rest }: ComponentProps<'a'> & { to: string }) {

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { api, m } from '../api/client';
 import { caseLabel, type CaseSummary, type List, type Questionnaire, type Round } from '../api/types';
 import { useSignedIn } from '../app-context';
@@ -49,6 +49,7 @@ export function RegistrationDayPage({ roundId, caseId }: { roundId?: string; cas
   }, [caseId]);
 
   const progress = round?.progress;
+  const narrow = useMediaQuery('(max-width: 1024px)');
   return (
     <>
       <PageTitle title="Registreringsdag" />
@@ -101,7 +102,15 @@ export function RegistrationDayPage({ roundId, caseId }: { roundId?: string; cas
               <h2 id="remaining-heading">Kvar att bedöma{remaining.data ? ` (${remaining.data.length})` : ''}</h2>
               <ErrorMessage error={remaining.error} />
               {remaining.loading && !remaining.data && <Loading />}
-              <CaseLinks cases={remaining.data ?? []} roundId={round.id} selected={caseId} empty="Inga ärenden kvar att bedöma." />
+              {narrow && caseId ? (
+                // On a tablet the list would push the form screens down: folded while a case is open.
+                <details className="case-list-folded">
+                  <summary>Visa listan</summary>
+                  <CaseLinks cases={remaining.data ?? []} roundId={round.id} selected={caseId} empty="Inga ärenden kvar att bedöma." />
+                </details>
+              ) : (
+                <CaseLinks cases={remaining.data ?? []} roundId={round.id} selected={caseId} empty="Inga ärenden kvar att bedöma." />
+              )}
               <details className="assessed-list">
                 <summary>Bedömda{assessed.data ? ` (${assessed.data.length})` : ''}</summary>
                 <ErrorMessage error={assessed.error} />
@@ -141,5 +150,17 @@ function CaseLinks({ cases, roundId, selected, empty }: { cases: CaseSummary[]; 
         </li>
       ))}
     </ul>
+  );
+}
+
+/** Whether a CSS media query matches now, following changes (the same breakpoint as styles.css). */
+function useMediaQuery(query: string): boolean {
+  return useSyncExternalStore(
+    (onChange) => {
+      const mq = window.matchMedia(query);
+      mq.addEventListener('change', onChange);
+      return () => mq.removeEventListener('change', onChange);
+    },
+    () => window.matchMedia(query).matches,
   );
 }
