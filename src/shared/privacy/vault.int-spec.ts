@@ -213,6 +213,17 @@ describe('PersonVault (real PostgreSQL)', () => {
       }
     });
 
+    it('tells the key generation: 1 until the first shredding, then 2 once the person comes back', async () => {
+      const pin = makePersonnummer('1960-07-12', 305);
+      const v = vault();
+      const p = await v.registerPerson('2281', pin);
+      expect((await v.revealPersons('2281', [p])).get(p)).toEqual({ pin, generation: 1 });
+      await v.shred('2281', p);
+      expect((await v.revealPersons('2281', [p])).get(p)).toEqual({ pin: SHREDDED, generation: 1 });
+      await v.registerPerson('2281', pin);
+      for (const reader of [v, vault()]) expect((await reader.revealPersons('2281', [p])).get(p)).toEqual({ pin, generation: 2 });
+    });
+
     it('another instance with a stale cached key reads what was written after the person came back, and writes with the current key', async () => {
       const pin = makePersonnummer('1960-07-11', 304);
       const stale = vault();

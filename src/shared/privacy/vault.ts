@@ -209,7 +209,16 @@ export class PersonVault {
 
   /** For lists: one query for many people. Unknown pseudonyms are absent from the map. */
   async revealPins(municipality: string, pseudonyms: string[], tx?: SqlExecutor): Promise<Map<string, string | Shredded>> {
-    const out = new Map<string, string | Shredded>();
+    const people = await this.revealPersons(municipality, pseudonyms, tx);
+    return new Map([...people].map(([pseudonym, p]) => [pseudonym, p.pin]));
+  }
+
+  /**
+   * As `revealPins`, with each person's key generation: 1 means the key was never shredded (a
+   * re-registration after shredding gets generation 2 and up).
+   */
+  async revealPersons(municipality: string, pseudonyms: string[], tx?: SqlExecutor): Promise<Map<string, { pin: string | Shredded; generation: number }>> {
+    const out = new Map<string, { pin: string | Shredded; generation: number }>();
     if (pseudonyms.length === 0) return out;
     const { rows } = await (tx ?? this.pool).query<KeyRow & { pseudonym: string; pin_ciphertext: string | null }>(
       `SELECT k.pseudonym, k.generation, k.wrapped_key, k.master_key_id, p.pin_ciphertext
@@ -223,10 +232,10 @@ export class PersonVault {
       const state =
         cached && row.wrapped_key !== null && cached.generation === row.generation ? cached : this.fromRow(municipality, row.pseudonym, row, tx);
       if (state.status === 'shredded' || row.pin_ciphertext === null) {
-        out.set(row.pseudonym, SHREDDED);
+        out.set(row.pseudonym, { pin: SHREDDED, generation: row.generation });
         continue;
       }
-      out.set(row.pseudonym, open(state.key, aad('pin', municipality, row.pseudonym, state.generation), row.pin_ciphertext));
+      out.set(row.pseudonym, { pin: open(state.key, aad('pin', municipality, row.pseudonym, state.generation), row.pin_ciphertext), generation: state.generation });
     }
     return out;
   }
