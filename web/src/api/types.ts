@@ -21,21 +21,22 @@ export interface Round {
   referenceDate: string;
   questionnaireVersion: number;
   status: 'open' | 'closed';
-  progress?: RoundProgress;
-  openedAt?: string;
-  closedAt?: string | null;
+  progress: RoundProgress;
+  openedOn: string;
+  closedOn: string | null;
 }
 
 export interface CaseSummary {
   id: string;
-  personalIdentityNumber?: string;
-  birthYear?: number;
-  gender?: string;
+  personalIdentityNumber: string;
+  birthYear: number;
+  gender: string;
   unit: string | null;
   priority: string | null;
   status: 'open' | 'closed';
-  assessed?: boolean;
-  version?: number;
+  registeredOn: string;
+  assessedRounds: string[];
+  version: number;
 }
 
 export interface Intervention {
@@ -55,7 +56,7 @@ export interface Assessment {
   assessedBy?: string;
   effectiveDate?: string;
   recordedAt?: string | null;
-  corrections?: { answers: Answers; reason?: string; correctedBy?: string; recordedAt?: string | null }[];
+  corrections: { answers: Answers; reason: string | null; correctedBy: string; recordedAt: string | null }[];
 }
 
 export interface CaseDetail {
@@ -65,11 +66,11 @@ export interface CaseDetail {
   gender: string;
   bornAbroad: string;
   childrenInHousehold: number | 'unknown';
-  registeredOn?: string;
+  registeredOn: string;
   status: 'open' | 'closed';
   unit: string | null;
   priority: string | null;
-  priorityByRound?: Record<string, string>;
+  priorityByRound: Record<string, string>;
   closure?: { reason: string; effectiveDate: string; fromUnit?: string } | null;
   interventions: Intervention[];
   benefitMonths: string[];

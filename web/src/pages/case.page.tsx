@@ -207,7 +207,9 @@ function AssessmentTable({ code, c, roundId, roundLabel }: { code: string; c: Ca
   const a = c.assessments[roundId]!;
   const q = useLoad(() => api<Questionnaire>(m(code, `/questionnaires/${a.questionnaireVersion ?? 1}`)).then((r) => r.data), [code, a.questionnaireVersion]);
   if (!q.data) return <ErrorMessage error={q.error} />;
+  const questionnaire = q.data;
   return (
+    <>
     <DataTable
       caption={`Bedömning i ${roundLabel}${a.effectiveDate ? ` (${a.effectiveDate})` : ''}${a.corrections?.length ? `, rättad ${a.corrections.length} gång(er)` : ''}`}
       rows={q.data.questions}
@@ -222,6 +224,23 @@ function AssessmentTable({ code, c, roundId, roundLabel }: { code: string; c: Ca
         },
       ]}
     />
+    {a.corrections.length > 0 && (
+      <ul className="corrections" aria-label={`Rättelser i ${roundLabel}`}>
+        {a.corrections.map((k, i) => (
+          <li key={i}>
+            Rättad {formatDate(k.recordedAt)} av {k.correctedBy}:{' '}
+            {Object.keys(k.answers)
+              .map((key) => {
+                const question = questionnaire.questions.find((x) => x.key === key);
+                return question ? `${question.label} → ${answerText(question, k.answers[key])}` : key;
+              })
+              .join('; ')}
+            . Anledning: {k.reason ?? '(raderad)'}
+          </li>
+        ))}
+      </ul>
+    )}
+    </>
   );
 }
 
