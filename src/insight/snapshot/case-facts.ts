@@ -1,4 +1,3 @@
-import type { CaseEventRecord } from '../../cases/case.view.js';
 import { caseIdOfStream } from '../../shared/streams.js';
 
 /**
@@ -20,14 +19,11 @@ import { caseIdOfStream } from '../../shared/streams.js';
  * from an event export or a log replay (knownAt), so all three agree by construction.
  */
 
-/** An event as the insight side keeps it: what `caseView` reads, plus its global position. */
+/** An event as the insight side keeps it: its type, data (without free text) and effective date. */
 export interface FactEvent {
   type: string;
   data: Record<string, unknown>;
   effectiveDate: string;
-  actor: string;
-  version: number;
-  position: number;
 }
 
 export interface CaseFacts {
@@ -59,7 +55,7 @@ export interface EventLike {
   tenant: string;
   type: string;
   position: number;
-  version: number;
+  version?: number;
   data: Record<string, unknown>;
   metadata: { actor?: unknown; effectiveDate?: unknown };
 }
@@ -78,18 +74,33 @@ export function factKind(type: string): FactKind {
 
 export function toFactEvent(e: EventLike): FactEvent {
   const { reasonCiphertext: _dropped, ...data } = e.data;
-  return { type: e.type, data, effectiveDate: String(e.metadata.effectiveDate), actor: String(e.metadata.actor ?? ''), version: e.version, position: e.position };
+  return { type: e.type, data, effectiveDate: String(e.metadata.effectiveDate) };
+}
+
+/** Index of `month` in the sorted list, or where it would go (binary search). */
+function monthSlot(months: readonly string[], month: string): number {
+  let lo = 0;
+  let hi = months.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (months[mid]! < month) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**
- * Applies one case event (not an assessment event) to a case's facts. Returns the facts
- * unchanged for an event already applied (position at or below the facts' position) and
- * undefined for an event of a case whose registration has not been seen.
+ * Applies one case event (not an assessment event) to a case's facts, in place (the caller owns
+ * them). An event at or below the facts' position is skipped (idempotence); an event of a case
+ * whose registration has not been seen gives undefined. Returns the facts.
  */
 export function applyToCase(facts: CaseFacts | undefined, e: EventLike): CaseFacts | undefined {
   if (facts && e.position <= facts.position) return facts;
   if (e.type === 'CaseRegistered') {
-    if (facts) return { ...facts, position: e.position };
+    if (facts) {
+      facts.position = e.position;
+      return facts;
+    }
     const caseId = caseIdOfStream(e.stream) ?? String(e.data.caseId);
     return {
       caseId,
@@ -104,37 +115,25 @@ export function applyToCase(facts: CaseFacts | undefined, e: EventLike): CaseFac
   if (!facts) return undefined;
   if (MONTH_TYPES.has(e.type)) {
     const month = String(e.data.month);
-    const months = facts.months.filter((m) => m !== month);
-    if (e.type === 'BenefitMonthRecorded') {
-      months.push(month);
-      months.sort();
-    }
-    return { ...facts, months, position: e.position };
+    const i = monthSlot(facts.months, month);
+    const present = facts.months[i] === month;
+    if (e.type === 'BenefitMonthRecorded' && !present) facts.months.splice(i, 0, month);
+    if (e.type === 'BenefitMonthWithdrawn' && present) facts.months.splice(i, 1);
+  } else if (CORE_TYPES.has(e.type)) {
+    facts.events.push(toFactEvent(e));
   }
-  if (CORE_TYPES.has(e.type)) return { ...facts, events: [...facts.events, toFactEvent(e)], position: e.position };
-  return { ...facts, position: e.position };
+  facts.position = e.position;
+  return facts;
 }
 
-/** Applies an AssessmentRecorded or AssessmentCorrected to the (case, round) facts. */
+/** Applies an AssessmentRecorded or AssessmentCorrected to the (case, round) facts, in place. */
 export function applyToAssessment(facts: AssessmentFacts | undefined, e: EventLike): AssessmentFacts {
   if (facts && e.position <= facts.position) return facts;
   const event = toFactEvent(e);
   if (!facts) return { caseId: caseIdOfStream(e.stream)!, tenant: e.tenant, roundId: String(e.data.roundId), events: [event], position: e.position };
-  return { ...facts, events: [...facts.events, event], position: e.position };
-}
-
-/** Back to the domain's event shape, for `caseView`. */
-export function toCaseEventRecords(events: readonly FactEvent[]): CaseEventRecord[] {
-  return events.map(
-    (e) =>
-      ({
-        type: e.type,
-        schemaVersion: 1,
-        data: e.data,
-        metadata: { actor: e.actor, effectiveDate: e.effectiveDate },
-        version: e.version,
-      }) as unknown as CaseEventRecord,
-  );
+  facts.events.push(event);
+  facts.position = e.position;
+  return facts;
 }
 
 /**

@@ -1,9 +1,9 @@
 import type { BornAbroad, ChildrenInHousehold, ClosureReason, Gender, InterventionProvider, InterventionType, Priority } from '../../cases/case.events.js';
-import { caseView } from '../../cases/case.view.js';
 import type { Answers } from '../../questionnaires/questionnaire.js';
+import { applyCorrection } from '../../questionnaires/validate-answers.js';
 import { DURATION_RULES, longestSpell, monthIndex } from '../../reports/benefit-duration.js';
 import type { UnitCode } from '../../units/units.js';
-import { type AssessmentFacts, type CaseFacts, toCaseEventRecords } from './case-facts.js';
+import type { AssessmentFacts, CaseFacts, FactEvent } from './case-facts.js';
 
 /**
  * One case in a round's snapshot: its state on the round's reference date.
@@ -55,36 +55,94 @@ export interface RoundRef {
   referenceDate: string;
 }
 
-/** The row of one case for a round, or null when the case was not registered on the reference date. */
+const byEffectiveDate = (a: FactEvent, b: FactEvent) => (a.effectiveDate < b.effectiveDate ? -1 : a.effectiveDate > b.effectiveDate ? 1 : 0);
+
+/**
+ * The row of one case for a round, or null when the case was not registered on the reference
+ * date. The fold is the domain's `caseView` rule (case.view.ts), written out for the few event
+ * types a row needs, because a freeze folds every case of the municipality at once: events count
+ * in effective-date order (ties in recording order; Array.prototype.sort is stable), the state
+ * ones only up to the reference date. snapshot-row.spec.ts checks it against caseView itself on
+ * thousands of synthetic histories.
+ */
 export function snapshotRow(facts: CaseFacts, assessment: AssessmentFacts | undefined, round: RoundRef): SnapshotRow | null {
-  const base = toCaseEventRecords(facts.events);
-  const atRef = caseView(base, { validAt: round.referenceDate });
-  if (!atRef) return null;
-  // The round's own assessment and priority: folded without validAt (they are dated during the
-  // round, often after its reference date), from the registration, priorities and the assessment.
-  const roundEvents = [...base.filter((e) => e.type === 'CaseRegistered' || e.type === 'PrioritySet'), ...toCaseEventRecords(assessment?.events ?? [])];
-  const forRound = caseView(roundEvents)!;
-  const a = forRound.assessments[round.roundId];
-  const refMonth = round.referenceDate.slice(0, 7);
+  const ref = round.referenceDate;
+  if (facts.registeredOn > ref) return null;
+  const registered = facts.events.find((e) => e.type === 'CaseRegistered');
+  if (!registered) return null;
+  const reg = registered.data as { gender: Gender; birthYear: number; bornAbroad: BornAbroad; childrenInHousehold: ChildrenInHousehold; unit: UnitCode };
+
+  let status: 'open' | 'closed' = 'open';
+  let unit: UnitCode | null = reg.unit;
+  let closureReason: ClosureReason | null = null;
+  const interventions: { id: string; type: InterventionType; provider: InterventionProvider; startDate: string; ended: boolean }[] = [];
+  let priority: Priority | null = null;
+  const inForce = facts.events.filter((e) => e !== registered && e.effectiveDate <= ref).sort(byEffectiveDate);
+  for (const e of inForce) {
+    switch (e.type) {
+      case 'CaseTransferred':
+        unit = e.data.toUnit as UnitCode;
+        break;
+      case 'CaseClosed':
+        status = 'closed';
+        unit = null;
+        closureReason = e.data.reason as ClosureReason;
+        break;
+      case 'CaseReopened':
+        status = 'open';
+        unit = e.data.unit as UnitCode;
+        closureReason = null;
+        break;
+      case 'InterventionStarted':
+        interventions.push({ id: String(e.data.interventionId), type: e.data.type as InterventionType, provider: e.data.provider as InterventionProvider, startDate: String(e.data.startDate), ended: false });
+        break;
+      case 'InterventionEnded': {
+        const i = interventions.find((x) => x.id === e.data.interventionId);
+        if (i) i.ended = true;
+        break;
+      }
+    }
+  }
+  // The round's own priority: its latest PrioritySet, whatever its date.
+  for (const e of facts.events.filter((x) => x.type === 'PrioritySet').sort(byEffectiveDate)) if (e.data.roundId === round.roundId) priority = e.data.priority as Priority;
+  // The round's assessment with its corrections in force, whatever their dates.
+  let answers: Answers | null = null;
+  let assessedBy: string | null = null;
+  let assessedOn: string | null = null;
+  for (const e of [...(assessment?.events ?? [])].sort(byEffectiveDate)) {
+    if (e.data.roundId !== round.roundId) continue;
+    if (e.type === 'AssessmentRecorded') {
+      answers = e.data.answers as Answers;
+      assessedBy = String(e.data.assessedBy);
+      assessedOn = e.effectiveDate;
+    } else if (e.type === 'AssessmentCorrected' && answers) {
+      answers = applyCorrection(answers, e.data.answers as Answers);
+    }
+  }
+  const refMonth = ref.slice(0, 7);
   const months = facts.months.filter((m) => m <= refMonth);
+  const from = monthIndex(refMonth) - 11;
   return {
     caseId: facts.caseId,
     pseudonym: facts.pseudonym,
-    status: atRef.status,
-    unit: atRef.unit,
-    closureReason: atRef.closure?.reason ?? null,
-    priority: forRound.priorityByRound[round.roundId] ?? null,
-    gender: atRef.gender,
-    birthYear: atRef.birthYear,
-    bornAbroad: atRef.bornAbroad,
-    childrenInHousehold: atRef.childrenInHousehold,
-    registeredOn: atRef.registeredOn,
-    answers: a ? a.answers : null,
-    assessedBy: a ? a.assessedBy : null,
-    assessedOn: a ? a.effectiveDate : null,
-    interventions: atRef.interventions.filter((i) => i.endDate === null).map((i) => ({ type: i.type, provider: i.provider })),
-    benefitMonthsLast12: months.filter((m) => monthIndex(m) > monthIndex(refMonth) - 12).length,
-    ...durationFlagsAt(months, round.referenceDate),
+    status,
+    unit,
+    closureReason,
+    priority,
+    gender: reg.gender,
+    birthYear: reg.birthYear,
+    bornAbroad: reg.bornAbroad,
+    childrenInHousehold: reg.childrenInHousehold,
+    registeredOn: facts.registeredOn,
+    answers,
+    assessedBy,
+    assessedOn,
+    interventions: interventions
+      .sort((a, b) => (a.startDate < b.startDate ? -1 : a.startDate > b.startDate ? 1 : 0))
+      .filter((i) => !i.ended)
+      .map((i) => ({ type: i.type, provider: i.provider })),
+    benefitMonthsLast12: months.filter((m) => monthIndex(m) >= from).length,
+    ...durationFlagsAt(months, ref),
   };
 }
 

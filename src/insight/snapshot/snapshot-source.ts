@@ -47,6 +47,9 @@ export function parseKnownAt(value: unknown, param = 'knownAt'): KnownAt | undef
 
 const CACHE_ROWS = 120_000;
 
+/** Frames are sorted by case id in JavaScript's order (paging compares with it), never the database collation's. */
+export const byCaseId = (x: SnapshotRow, y: SnapshotRow) => (x.caseId < y.caseId ? -1 : x.caseId > y.caseId ? 1 : 0);
+
 /**
  * Reads snapshots for every insight endpoint. Frozen snapshots never change, so they are cached
  * in memory (bounded by rows) under their round and freeze position; so are recomputed views of a
@@ -119,16 +122,22 @@ export class SnapshotSource {
         const key = `${tenant}|${round.roundId}|close|${round.closedPosition}|${round.erasedPosition}`;
         return this.cached(key, async () => {
           const rows = await this.read(async (tx) => {
-            const r = await tx.query<{ row: SnapshotRow }>('SELECT row FROM snapshot_rows WHERE tenant = $1 AND round_id = $2 ORDER BY case_id', [tenant, round.roundId]);
-            return r.rows.map((x) => x.row);
+            const r = await tx.query<{ row: SnapshotRow }>('SELECT row FROM snapshot_rows WHERE tenant = $1 AND round_id = $2', [tenant, round.roundId]);
+            return r.rows.map((x) => x.row).sort(byCaseId);
           });
           return { tenant, round, questionnaire, knownAt: 'close', frozen: true, position: round.closedPosition! - 1, rows };
         });
       }
       case 'now': {
         const { rows, position } = await this.read(async (tx) => {
-          const p = await tx.query<{ position: string }>('SELECT position FROM public.projections WHERE schema_name = current_schema()');
-          return { rows: await computeRowsFromFacts(tx, tenant, round), position: Number(p.rows[0]?.position ?? 0) };
+          const p = await tx.query<{ position: string; closed: boolean }>(
+            'SELECT position, (SELECT closed_position IS NOT NULL FROM insight_rounds WHERE tenant = $1 AND round_id = $2) AS closed FROM public.projections WHERE schema_name = current_schema()',
+            [tenant, round.roundId],
+          );
+          // An open round's rows are kept live by the projection; a closed one's are frozen, so its
+          // "now" is folded again from the facts.
+          const live = p.rows[0]?.closed === false ? (await tx.query<{ row: SnapshotRow }>('SELECT row FROM snapshot_rows WHERE tenant = $1 AND round_id = $2', [tenant, round.roundId])).rows.map((x) => x.row).sort(byCaseId) : undefined;
+          return { rows: live ?? (await computeRowsFromFacts(tx, tenant, round)), position: Number(p.rows[0]?.position ?? 0) };
         });
         const frame: SnapshotFrame = { tenant, round, questionnaire, knownAt: 'now', frozen: false, position, rows };
         this.remember(`${tenant}|${round.roundId}|position|${position}|${round.erasedPosition}`, frame);
@@ -169,7 +178,7 @@ export class SnapshotSource {
       const row = snapshotRow(facts, acc.assessment(facts.caseId, round.roundId), round);
       if (row) rows.push(row);
     }
-    rows.sort((x, y) => (x.caseId < y.caseId ? -1 : x.caseId > y.caseId ? 1 : 0));
+    rows.sort(byCaseId);
     const knownAt = limit.knownAt ? limit.knownAt.toISOString() : 'now';
     return { tenant, round, questionnaire, knownAt, frozen: false, position, rows };
   }
