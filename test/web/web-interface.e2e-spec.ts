@@ -163,7 +163,7 @@ describe('web interface in a real browser', () => {
       expect(w.problems).toEqual([]);
     });
 
-    it('shows a case with its background, timeline and actions, and records a transfer from the page', async () => {
+    it('shows a case with its background and timeline, and records a transfer, a correction with reason and an intervention end from the page', async () => {
       const { page } = w;
       await page.goto(`/arenden/${story.stayed[0]}`);
       await page.getByRole('heading', { name: 'Händelser' }).waitFor();
@@ -179,6 +179,21 @@ describe('web interface in a real browser', () => {
       await page.getByRole('button', { name: 'Flytta ärendet' }).click();
       await timeline.getByText('Flyttat till annan enhet').waitFor();
       expect(await timeline.innerText()).toMatch(/Försörjningsstöd → Vuxenstöd/);
+      // A correction of the 2025-H1 assessment, with its reason.
+      await page.getByLabel('Fråga').selectOption('education');
+      await page.getByRole('group', { name: 'Nytt svar' }).getByLabel('Gymnasieskola').check();
+      await page.getByLabel('Anledning till rättelsen').fill('Fel i underlaget vid registreringsdagen');
+      await page.getByRole('button', { name: 'Spara rättelse' }).click();
+      await timeline.getByText('Bedömning rättad').waitFor();
+      expect(await page.getByRole('list', { name: 'Rättelser i 2025-H1' }).innerText()).toMatch(/Högsta avslutade utbildning → Gymnasieskola\. Anledning: Fel i underlaget vid registreringsdagen/);
+      // The intervention started in March ends.
+      await page.getByLabel('Utfall').selectOption('completed');
+      await page.getByRole('button', { name: 'Avsluta insatsen' }).click();
+      await timeline.getByText('Insats avslutad').waitFor();
+      const c = await api(`/cases/${story.stayed[0]}`, cw);
+      expect(c.body.assessments[story.roundA.id].answers.education).toBe('upper_secondary');
+      expect(c.body.assessments[story.roundA.id].originalAnswers.education).toBe('unknown');
+      expect(c.body.interventions[0]).toMatchObject({ type: 'language_coach', outcome: 'completed' });
       await expectAccessible(page);
       await page.goto('/arenden');
       await page.getByRole('heading', { name: 'Ärenden', level: 1 }).waitFor();
