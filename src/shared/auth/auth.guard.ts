@@ -35,6 +35,10 @@ export class AuthGuard implements CanActivate {
     if (code !== undefined && (!/^\d{4}$/.test(code) || !principal.municipalities.includes(code))) {
       throw Problem.notFound(`Municipality ${code} not found.`);
     }
+    // Endpoints across municipalities (exports) name them in `?municipalities=`: the same rule.
+    const listed = (req.query as Record<string, unknown> | undefined)?.municipalities;
+    const foreign = typeof listed === 'string' ? listed.split(',').map((m) => m.trim()).find((m) => /^\d{4}$/.test(m) && !principal.municipalities.includes(m)) : undefined;
+    if (foreign !== undefined) throw Problem.notFound(`Municipality ${foreign} not found.`);
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
     if (roles && !principal.roles.some((r) => roles.includes(r))) {
       throw Problem.forbidden(`This needs one of the roles: ${roles.join(', ')}.`);
