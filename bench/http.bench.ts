@@ -376,6 +376,13 @@ function samplePgActivity(adminUrl: string, dbName: string): { stop(): Promise<[
       );
       samples++;
       for (const r of rows) tally.set(r.what, (tally.get(r.what) ?? 0) + 1);
+      // The event store's global append lock (APPEND_LOCK, one bigint key: objid = the key, objsubid 1).
+      const lock = await c.query(
+        `SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+         WHERE l.locktype = 'advisory' AND l.objid = 727190002 AND l.objsubid = 1 AND l.granted AND a.datname = $1`,
+        [dbName],
+      );
+      if (lock.rowCount) tally.set('(append lock held)', (tally.get('(append lock held)') ?? 0) + 1);
       await new Promise((r) => setTimeout(r, 20));
     }
     await c.end();
@@ -474,7 +481,10 @@ async function main(): Promise<void> {
     const fixedCpu = cpuBetween(before, await cpuSnapshot(admin, dbName, servicePid));
     if (sampler) {
       console.log('PostgreSQL backends of the service in the fixed phase (average number busy per sample, by state / wait | statement):');
-      for (const [what, n] of (await sampler.stop()).slice(0, 25)) console.log(`  ${n.toFixed(2).padStart(6)}  ${what}`);
+      const tallies = await sampler.stop();
+      const lock = tallies.find(([what]) => what === '(append lock held)')?.[1] ?? 0;
+      console.log(`  append lock held in ${(lock * 100).toFixed(0)}% of the samples`);
+      for (const [what, n] of tallies.filter(([w]) => !w.startsWith('(')).slice(0, 25)) console.log(`  ${n.toFixed(2).padStart(6)}  ${what}`);
     }
     cpu.fixed = fixedCpu && { ...fixedCpu, requests: fixed.reduce((n, r) => n + r.requests, 0) };
 
