@@ -48,7 +48,8 @@ export async function createApp(
     // kept (to follow a request across services) only if it is short and plain.
     requestIdHeader: false,
     // Which proxies may tell us the client's address (X-Forwarded-For): per-IP limits and logs.
-    trustProxy: config.trustProxy,
+    // Fastify takes a hop count too; Nest's option type omits it.
+    trustProxy: config.trustProxy as boolean | string[],
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
