@@ -4,7 +4,7 @@ import { type List, type Round } from '../api/types';
 import { useSignedIn } from '../app-context';
 import { Select } from '../components/action-form';
 import { Chart } from '../components/chart';
-import { DataTable } from '../components/data-table';
+import { DataTable, type Column } from '../components/data-table';
 import { ErrorMessage, Loading } from '../components/messages';
 import { PageTitle } from '../components/page-title';
 import { useLoad } from '../components/use-api';
@@ -191,6 +191,11 @@ function ByPriority({ code, from, to, fromLabel }: { code: string; from: string;
   );
 }
 
+const journeyColumns: Column<Journey>[] = [
+  { key: 'path', header: 'Väg', rowHeader: true, render: (j) => j.units.map((u) => (u ? flowNodeLabel(u) : 'Inget ärende')).join(' → ') },
+  { key: 'count', header: 'Antal', numeric: true, render: (j) => formatCount(j.count, j.suppressed) },
+];
+
 function Journeys({ code, rounds }: { code: string; rounds: Round[] }) {
   const [selected, setSelected] = useState<string[]>(() => rounds.slice(-3).map((r) => r.id));
   const journeys = useLoad(
@@ -216,15 +221,15 @@ function Journeys({ code, rounds }: { code: string; rounds: Round[] }) {
       </fieldset>
       <ErrorMessage error={journeys.error} />
       {journeys.data && (
-        <DataTable
-          caption="Hur många som gick varje väg"
-          rows={journeys.data}
-          rowKey={(j, i) => `${j.units.join('>')}-${i}`}
-          columns={[
-            { key: 'path', header: 'Väg', rowHeader: true, render: (j) => j.units.map((u) => (u ? flowNodeLabel(u) : 'Inget ärende')).join(' → ') },
-            { key: 'count', header: 'Antal', numeric: true, render: (j) => formatCount(j.count, j.suppressed) },
-          ]}
-        />
+        <>
+          <DataTable caption="De vanligaste vägarna" rows={journeys.data.slice(0, 15)} rowKey={(j, i) => `${j.units.join('>')}-${i}`} columns={journeyColumns} />
+          {journeys.data.length > 15 && (
+            <details>
+              <summary>Alla {journeys.data.length} vägar</summary>
+              <DataTable caption="Hur många som gick varje väg" rows={journeys.data} rowKey={(j, i) => `${j.units.join('>')}-${i}`} columns={journeyColumns} />
+            </details>
+          )}
+        </>
       )}
     </section>
   );
