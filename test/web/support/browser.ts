@@ -65,9 +65,10 @@ export interface AxeViolation {
  */
 export async function axeViolations(page: Page): Promise<AxeViolation[]> {
   await page.evaluate(axeSource);
+  // Written without DOM globals: this file is also compiled by the server project (no DOM lib).
   const result = (await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<{ violations: unknown[] }> } }).axe;
-    return axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] }, resultTypes: ['violations'] });
+    const g = globalThis as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<{ violations: unknown[] }> }; document: unknown };
+    return g.axe.run(g.document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] }, resultTypes: ['violations'] });
   })) as { violations: AxeViolation[] };
   return result.violations;
 }
@@ -83,12 +84,12 @@ export function describeViolations(v: AxeViolation[]): string {
 export async function screenshots(page: Page, name: string, maxHeight = 3200): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   // Charts load ECharts on first use and draw asynchronously.
-  await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('.chart')].every((c) => c.dataset.rendered === 'true'));
+  await page.waitForFunction("[...document.querySelectorAll('.chart')].every((c) => c.dataset.rendered === 'true')");
   const original = page.viewportSize()!;
   for (const [suffix, width] of [['1280', 1280], ['tablet', 768]] as const) {
     await page.setViewportSize({ width, height: 1000 });
     await page.waitForTimeout(150); // charts resize on a ResizeObserver
-    const height = Math.min(maxHeight, await page.evaluate(() => document.documentElement.scrollHeight));
+    const height = Math.min(maxHeight, await page.evaluate<number>('document.documentElement.scrollHeight'));
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-${suffix}.png`), fullPage: true, clip: { x: 0, y: 0, width, height } });
   }
   await page.setViewportSize(original);
