@@ -64,15 +64,21 @@ export class CaseRepository {
 
   /**
    * Runs a command on an existing case. `build` turns the current state into the decider's
-   * command (resolving rounds, encrypting reasons); it may run more than once on retries.
+   * command (resolving rounds, encrypting reasons); it may run more than once on retries. It may
+   * also give several commands: each is decided on the state the previous ones left, and all their
+   * events are appended together or not at all (e.g. many benefit months in one request).
    */
-  async execute(meta: CommandMeta, caseId: string, build: (state: CaseState, events: StoredEvent[]) => Promise<CaseCommand> | CaseCommand): Promise<CaseCommandOutcome> {
+  async execute(
+    meta: CommandMeta,
+    caseId: string,
+    build: (state: CaseState, events: StoredEvent[]) => Promise<CaseCommand | CaseCommand[]> | CaseCommand | CaseCommand[],
+  ): Promise<CaseCommandOutcome> {
     for (let attempt = 1; ; attempt++) {
       const events = await this.load(meta.municipality, caseId);
       const version = events[events.length - 1]!.version;
       if (meta.ifMatch !== undefined && meta.ifMatch !== version) throw preconditionFailed(version);
       const state = this.state(events);
-      const decided = caseDecider.decide(await build(state, events), state);
+      const decided = decideInOrder(await build(state, events), state);
       if (decided.length === 0) {
         return { caseId, version, position: events[events.length - 1]!.position, events, recorded: [] };
       }
@@ -138,4 +144,15 @@ export class CaseRepository {
     // Through JSON, as the store keeps them: a read gives no undefined fields and no shared objects.
     return { result, stored: vouched ? seen!.map((e) => ({ ...e, data: JSON.parse(JSON.stringify(e.data)), metadata: JSON.parse(JSON.stringify(e.metadata)) })) : undefined };
   }
+}
+
+/** One command, or several decided one after the other, each on the state the previous ones' events left. */
+function decideInOrder(built: CaseCommand | CaseCommand[], state: CaseState): CaseEvent[] {
+  const decided: CaseEvent[] = [];
+  for (const command of Array.isArray(built) ? built : [built]) {
+    const events = caseDecider.decide(command, state);
+    for (const e of events) state = caseDecider.evolve(state, e);
+    decided.push(...events);
+  }
+  return decided;
 }

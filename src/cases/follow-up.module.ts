@@ -15,6 +15,7 @@ import { caseListProjection } from './projections/case-list.projection.js';
 import { openCasesProjection } from './projections/open-cases.projection.js';
 import { roundGuardProjection } from './projections/round-guard.projection.js';
 import { RecordBenefitMonthHandler, WithdrawBenefitMonthHandler } from './benefit-months/benefit-months.command.js';
+import { RecordBenefitMonthsHandler } from './benefit-months/record-benefit-months.command.js';
 import { CloseCaseHandler } from './close-case/close-case.command.js';
 import { CorrectAssessmentHandler } from './correct-assessment/correct-assessment.command.js';
 import { EndInterventionHandler, StartInterventionHandler } from './interventions/interventions.command.js';
@@ -49,6 +50,7 @@ export const FOLLOW_UP_PROJECTIONS = [openCasesProjection, roundGuardProjection,
     StartInterventionHandler,
     EndInterventionHandler,
     RecordBenefitMonthHandler,
+    RecordBenefitMonthsHandler,
     WithdrawBenefitMonthHandler,
     CloseCaseHandler,
     ReopenCaseHandler,

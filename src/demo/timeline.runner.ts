@@ -1,5 +1,6 @@
 import type { CommandBus } from '@nestjs/cqrs';
 import { RecordBenefitMonthCommand, WithdrawBenefitMonthCommand } from '../cases/benefit-months/benefit-months.command.js';
+import { RecordBenefitMonthsCommand } from '../cases/benefit-months/record-benefit-months.command.js';
 import type { CaseCommandOutcome, CommandMeta } from '../cases/case.repository.js';
 import { CloseCaseCommand } from '../cases/close-case/close-case.command.js';
 import { CorrectAssessmentCommand } from '../cases/correct-assessment/correct-assessment.command.js';
@@ -84,9 +85,19 @@ export class TimelineRunner {
     const queue = [...byCase.values()];
     const worker = async () => {
       for (let list = queue.shift(); list; list = queue.shift()) {
-        for (const s of list) {
-          await this.execute(s);
-          progress();
+        for (let i = 0; i < list.length; ) {
+          // A case's consecutive benefit months (register history, monthly records) go as one
+          // command: the same events as one command per month, in one append.
+          let j = i;
+          while (j < list.length && list[j]!.command === 'RecordBenefitMonth') j++;
+          if (j - i > 1) {
+            await this.recordMonths(list.slice(i, j) as Extract<TimelineStep, { command: 'RecordBenefitMonth' }>[]);
+          } else {
+            j = i + 1;
+            await this.execute(list[i]!);
+          }
+          for (let k = i; k < j; k++) progress();
+          i = j;
         }
       }
     };
@@ -151,6 +162,18 @@ export class TimelineRunner {
     } catch (e) {
       const what = `${step.at} ${step.command}${'case' in step ? ` ${step.case}` : ''}`;
       throw new Error(`Demo step refused: ${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+  }
+
+  private async recordMonths(steps: Extract<TimelineStep, { command: 'RecordBenefitMonth' }>[]): Promise<void> {
+    const first = steps[0]!;
+    try {
+      const outcome = await this.commands.execute<RecordBenefitMonthsCommand, CaseCommandOutcome>(
+        new RecordBenefitMonthsCommand({ municipality: this.municipality, actor: first.actor, caseId: this.id(this.caseIds, first.case), months: steps.map((s) => s.month) }),
+      );
+      this.lastPosition = Math.max(this.lastPosition, outcome.position);
+    } catch (e) {
+      throw new Error(`Demo step refused: ${first.at} RecordBenefitMonths ${first.case} (${steps.length} months): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
   }
 
