@@ -76,25 +76,36 @@ export function roundStatistics(
     );
   }
 
+  // Counted in plain arrays first (a string key per row and answer is what made this slow), then
+  // handed to the book cell by cell.
   for (const q of questionnaire.questions) {
     const codes = q.options.map((o) => o.code);
+    const index = new Map(codes.map((c, i) => [c, i]));
     const cell = (code: string) => `q|${q.key}|${code}`;
-    for (const c of codes) book.touch(cell(c));
-    assessed.forEach((r) => {
-      const a = r.answers![q.key];
-      for (const c of a === undefined ? [] : Array.isArray(a) ? a : [a]) book.add(cell(c));
+    const overall = new Array<number>(codes.length).fill(0);
+    const byCounts = opts.by.map((k) => {
+      const d = dims.get(k)!;
+      return { k, d, groupIndex: new Map(d.values.map((g, i) => [g.code, i])), values: groupOf.get(k)!, counts: d.values.map(() => new Array<number>(codes.length).fill(0)) };
     });
+    for (let i = 0; i < assessed.length; i++) {
+      const a = assessed[i]!.answers![q.key];
+      if (a === undefined) continue;
+      for (const c of Array.isArray(a) ? a : [a]) {
+        const o = index.get(c);
+        if (o === undefined) continue;
+        overall[o]!++;
+        for (const b of byCounts) {
+          const g = b.groupIndex.get(b.values[i]!);
+          if (g !== undefined) b.counts[g]![o]!++;
+        }
+      }
+    }
+    codes.forEach((c, o) => book.add(cell(c), overall[o]!));
     // A single question's options add up to the assessed cases; a multi question's do not.
     if (q.type === 'single') book.line(codes.map(cell), 'assessed');
-    for (const k of opts.by) {
-      const d = dims.get(k)!;
-      const values = groupOf.get(k)!;
+    for (const { k, d, counts } of byCounts) {
       const gcell = (g: string, code: string) => `q|${q.key}|${k}:${g}|${code}`;
-      for (const g of d.values) for (const c of codes) book.touch(gcell(g.code, c));
-      assessed.forEach((r, i) => {
-        const a = r.answers![q.key];
-        for (const c of a === undefined ? [] : Array.isArray(a) ? a : [a]) book.add(gcell(values[i]!, c));
-      });
+      d.values.forEach((g, gi) => codes.forEach((c, o) => book.add(gcell(g.code, c), counts[gi]![o]!)));
       for (const c of codes) book.line(d.values.map((g) => gcell(g.code, c)), cell(c));
       if (q.type === 'single') for (const g of d.values) book.line(codes.map((c) => gcell(g.code, c)), `a|${k}:${g.code}`);
     }

@@ -97,31 +97,45 @@ export class PanelExporter {
     }
   }
 
-  /** One row per person (their open case, else their latest), by pseudonym, a page at a time. */
+  /**
+   * One row per person (their open case, else their latest), by pseudonym, a page at a time. Pages
+   * follow the index (pseudonym, case id) and nothing else, so no page sorts or even reads more
+   * than its own rows; a person whose cases straddle two pages is held back to the next.
+   * Erased rows (pseudonym '') are not read at all.
+   */
   private async *frozenPages(municipality: string, round: RoundRow, full: boolean): AsyncGenerator<PersonRow[]> {
-    let after = '';
+    let after: [string, string] = ['', ''];
+    let carry: SnapshotRow[] = [];
     for (;;) {
       const rows = await this.source.read(async (tx) => {
         if (!full) {
           // Only who was open: enough for firstRound.
-          const r = await tx.query<{ pseudonym: string }>(
-            `SELECT DISTINCT pseudonym FROM snapshot_rows WHERE tenant = $1 AND round_id = $2 AND status = 'open' AND pseudonym > $3 ORDER BY pseudonym LIMIT ${PAGE * 5}`,
-            [municipality, round.roundId, after],
+          const r = await tx.query<{ pseudonym: string; case_id: string }>(
+            `SELECT pseudonym, case_id FROM snapshot_rows
+              WHERE tenant = $1 AND round_id = $2 AND (pseudonym, case_id) > ($3, $4) AND status = 'open'
+              ORDER BY pseudonym, case_id LIMIT ${PAGE * 5}`,
+            [municipality, round.roundId, after[0], after[1]],
           );
-          return r.rows.map((x) => ({ pseudonym: x.pseudonym, status: 'open' }) as PersonRow);
+          return r.rows.map((x) => ({ pseudonym: x.pseudonym, caseId: x.case_id, status: 'open' }) as PersonRow);
         }
         const r = await tx.query<{ row: SnapshotRow }>(
-          `SELECT DISTINCT ON (pseudonym) row FROM snapshot_rows
-            WHERE tenant = $1 AND round_id = $2 AND pseudonym > $3 AND NOT row ? 'erased'
-            ORDER BY pseudonym, (status = 'open') DESC, row->>'registeredOn' DESC
-            LIMIT ${PAGE}`,
-          [municipality, round.roundId, after],
+          `SELECT row FROM snapshot_rows
+            WHERE tenant = $1 AND round_id = $2 AND (pseudonym, case_id) > ($3, $4)
+            ORDER BY pseudonym, case_id LIMIT ${PAGE}`,
+          [municipality, round.roundId, after[0], after[1]],
         );
         return r.rows.map((x) => x.row);
       });
-      if (rows.length === 0) return;
-      yield rows;
-      after = rows[rows.length - 1]!.pseudonym;
+      if (rows.length === 0) {
+        if (carry.length > 0) yield onePerPerson(carry);
+        return;
+      }
+      const last = rows[rows.length - 1]!;
+      after = [last.pseudonym, last.caseId];
+      const all = [...carry, ...rows];
+      carry = all.filter((r) => r.pseudonym === last.pseudonym);
+      const complete = all.filter((r) => r.pseudonym !== last.pseudonym);
+      if (complete.length > 0) yield onePerPerson(complete);
     }
   }
 }

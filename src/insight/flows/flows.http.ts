@@ -7,7 +7,7 @@ import { APP_CONFIG } from '../../shared/database/database.tokens.js';
 import { Problem } from '../../shared/http/problem.js';
 import { FlowQuery, frameSummary, JourneysQuery, knownAtOf, KNOWN_AT_DOC, list, parseMinPosition, protectFor, required, roundSummary } from '../insight.http-support.js';
 import type { RoundRow } from '../snapshot/round-snapshot.projection.js';
-import { SnapshotSource } from '../snapshot/snapshot-source.js';
+import { type SnapshotFrame, SnapshotSource } from '../snapshot/snapshot-source.js';
 import { flows, flowsByPriority, journeys } from './flows.js';
 
 /** Flow through "Vägen till hållbar egen försörjning" (API.md "Flow"), from the rounds' snapshots. */
@@ -31,7 +31,7 @@ export class FlowsController {
   })
   async flow(@Param('code') code: string, @Query() q: FlowQuery, @CurrentUser() user: Principal) {
     const [a, b] = await this.pair(code, q);
-    return { from: frameSummary(a), to: frameSummary(b), ...flows(a.rows, b.rows, this.protection(user)) };
+    return { from: frameSummary(a), to: frameSummary(b), ...this.source.memo([a, b], `flows|${JSON.stringify(this.protection(user))}`, () => flows(a.rows, b.rows, this.protection(user))) };
   }
 
   @Get('by-priority')
@@ -42,7 +42,7 @@ export class FlowsController {
   })
   async byPriority(@Param('code') code: string, @Query() q: FlowQuery, @CurrentUser() user: Principal) {
     const [a, b] = await this.pair(code, q);
-    return { from: frameSummary(a), to: frameSummary(b), ...flowsByPriority(a.rows, b.rows, this.protection(user)) };
+    return { from: frameSummary(a), to: frameSummary(b), ...this.source.memo([a, b], `by-priority|${JSON.stringify(this.protection(user))}`, () => flowsByPriority(a.rows, b.rows, this.protection(user))) };
   }
 
   @Get('journeys')
@@ -59,9 +59,9 @@ export class FlowsController {
     for (const id of ids) rounds.push(await this.source.round(code, id, minPosition, 'rounds'));
     rounds.sort((x, y) => (x.referenceDate < y.referenceDate ? -1 : x.referenceDate > y.referenceDate ? 1 : 0));
     const knownAt = knownAtOf(q.knownAt);
-    const frames = [];
+    const frames: SnapshotFrame[] = [];
     for (const r of rounds) frames.push(await this.source.frame(code, r, knownAt ?? this.source.defaultKnownAt(r)));
-    return { rounds: rounds.map(roundSummary), knownAt: frames.map((f) => f.knownAt), ...journeys(frames.map((f) => f.rows), this.protection(user)) };
+    return { rounds: rounds.map(roundSummary), knownAt: frames.map((f) => f.knownAt), ...this.source.memo(frames, `journeys|${JSON.stringify(this.protection(user))}`, () => journeys(frames.map((f) => f.rows), this.protection(user))) };
   }
 
   private protection(user: Principal) {

@@ -65,7 +65,9 @@ export class ReportsController {
     if (bad.length > 0) throw Problem.badRequest(`questions: ${bad.join(', ')} are not single-choice questions of the round.`, [{ path: 'questions', message: `must be among ${singles.join(', ')}` }]);
     return {
       ...frameSummary(frame),
-      ...assessmentConsistency(frame.rows, frame.questionnaire, staffPseudonymizer(this.config.pseudonymKey, code), { protect: protectFor(user), minCell: this.config.suppressionMinCell, questions }),
+      ...this.source.memo([frame], `consistency|${protectFor(user)}|${this.config.suppressionMinCell}|${JSON.stringify(questions ?? null)}`, () =>
+        assessmentConsistency(frame.rows, frame.questionnaire, staffPseudonymizer(this.config.pseudonymKey, code), { protect: protectFor(user), minCell: this.config.suppressionMinCell, questions }),
+      ),
     };
   }
 
@@ -78,6 +80,7 @@ export class ReportsController {
   async supportByGender(@Param('code') code: string, @Query() q: RoundReportQuery, @CurrentUser() user: Principal) {
     const round = await this.source.round(code, required('roundId', q.roundId), parseMinPosition(q.minPosition), 'roundId');
     const frame = await this.source.frame(code, round, knownAtOf(q.knownAt));
-    return { ...frameSummary(frame), ...supportByGender(frame.rows, { protect: protectFor(user), minCell: this.config.suppressionMinCell }) };
+    const o = { protect: protectFor(user), minCell: this.config.suppressionMinCell };
+    return { ...frameSummary(frame), ...this.source.memo([frame], `support|${JSON.stringify(o)}`, () => supportByGender(frame.rows, o)) };
   }
 }

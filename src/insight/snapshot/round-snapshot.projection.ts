@@ -89,7 +89,7 @@ export const roundSnapshotsProjection: Projection = {
         PRIMARY KEY (tenant, round_id, case_id)
       )`);
     // The panel export reads a round person by person.
-    await tx.query('CREATE INDEX snapshot_rows_person ON snapshot_rows (tenant, round_id, pseudonym)');
+    await tx.query('CREATE INDEX snapshot_rows_person ON snapshot_rows (tenant, round_id, pseudonym, case_id)');
   },
 
   async apply(tx, events) {

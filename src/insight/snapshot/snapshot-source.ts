@@ -20,6 +20,8 @@ export type KnownAt = { kind: 'close' } | { kind: 'now' } | { kind: 'at'; at: Da
 
 /** One round's snapshot in memory, rows sorted by case id. */
 export interface SnapshotFrame {
+  /** Unique per frame object: aggregates of a frame are memoised under it (frames never change). */
+  id: number;
   tenant: string;
   round: RoundRow;
   questionnaire: Questionnaire;
@@ -46,6 +48,9 @@ export function parseKnownAt(value: unknown, param = 'knownAt'): KnownAt | undef
 }
 
 const CACHE_ROWS = 120_000;
+const MEMO_ENTRIES = 500;
+let frameIds = 0;
+const nextFrameId = () => ++frameIds;
 
 /** Frames are sorted by case id in JavaScript's order (paging compares with it), never the database collation's. */
 export const byCaseId = (x: SnapshotRow, y: SnapshotRow) => (x.caseId < y.caseId ? -1 : x.caseId > y.caseId ? 1 : 0);
@@ -60,6 +65,7 @@ export const byCaseId = (x: SnapshotRow, y: SnapshotRow) => (x.caseId < y.caseId
 @Injectable()
 export class SnapshotSource {
   private readonly cache = new Map<string, SnapshotFrame>();
+  private readonly memos = new Map<string, unknown>();
   private cachedRows = 0;
 
   constructor(
@@ -125,7 +131,7 @@ export class SnapshotSource {
             const r = await tx.query<{ row: SnapshotRow }>('SELECT row FROM snapshot_rows WHERE tenant = $1 AND round_id = $2', [tenant, round.roundId]);
             return r.rows.map((x) => x.row).sort(byCaseId);
           });
-          return { tenant, round, questionnaire, knownAt: 'close', frozen: true, position: round.closedPosition! - 1, rows };
+          return { id: nextFrameId(), tenant, round, questionnaire, knownAt: 'close', frozen: true, position: round.closedPosition! - 1, rows };
         });
       }
       case 'now': {
@@ -139,7 +145,7 @@ export class SnapshotSource {
           const live = p.rows[0]?.closed === false ? (await tx.query<{ row: SnapshotRow }>('SELECT row FROM snapshot_rows WHERE tenant = $1 AND round_id = $2', [tenant, round.roundId])).rows.map((x) => x.row).sort(byCaseId) : undefined;
           return { rows: live ?? (await computeRowsFromFacts(tx, tenant, round)), position: Number(p.rows[0]?.position ?? 0) };
         });
-        const frame: SnapshotFrame = { tenant, round, questionnaire, knownAt: 'now', frozen: false, position, rows };
+        const frame: SnapshotFrame = { id: nextFrameId(), tenant, round, questionnaire, knownAt: 'now', frozen: false, position, rows };
         this.remember(`${tenant}|${round.roundId}|position|${position}|${round.erasedPosition}`, frame);
         return frame;
       }
@@ -155,6 +161,25 @@ export class SnapshotSource {
         return knownAt.at.getTime() < Date.now() - 60_000 ? this.cached(key, load) : load();
       }
     }
+  }
+
+  /**
+   * An aggregate of some frames, computed once: a frame never changes, so the same question
+   * (endpoint, parameters, protection) of the same frames has the same answer. Analysis seminars
+   * ask the same things of a closed round many times over.
+   */
+  memo<T>(frames: readonly SnapshotFrame[], question: string, compute: () => T): T {
+    const key = `${frames.map((f) => f.id).join(',')}|${question}`;
+    if (this.memos.has(key)) {
+      const hit = this.memos.get(key) as T;
+      this.memos.delete(key);
+      this.memos.set(key, hit);
+      return hit;
+    }
+    const value = compute();
+    this.memos.set(key, value);
+    if (this.memos.size > MEMO_ENTRIES) this.memos.delete(this.memos.keys().next().value!);
+    return value;
   }
 
   /** Recomputes the snapshot from the log itself (events recorded by `knownAt`, or up to `toPosition`). */
@@ -180,7 +205,7 @@ export class SnapshotSource {
     }
     rows.sort(byCaseId);
     const knownAt = limit.knownAt ? limit.knownAt.toISOString() : 'now';
-    return { tenant, round, questionnaire, knownAt, frozen: false, position, rows };
+    return { id: nextFrameId(), tenant, round, questionnaire, knownAt, frozen: false, position, rows };
   }
 
   /** Case ids erased in the municipality (the admin module's inline `erased_cases` view), if that module is present. */

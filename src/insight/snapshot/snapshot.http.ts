@@ -56,10 +56,12 @@ export class RoundInsightController {
     const knownAt = knownAtOf(q.knownAt);
     const [a, b] = await Promise.all([this.source.frame(code, from, knownAt ?? this.source.defaultKnownAt(from)), this.source.frame(code, to, knownAt ?? this.source.defaultKnownAt(to))]);
     const protect = protectFor(user);
-    const result = compareRounds(
-      { rows: a.rows, questionnaire: a.questionnaire, referenceDate: from.referenceDate },
-      { rows: b.rows, questionnaire: b.questionnaire, referenceDate: to.referenceDate },
-      { protect, minCell: this.config.suppressionMinCell },
+    const result = this.source.memo([a, b], `compare|${protect}|${this.config.suppressionMinCell}`, () =>
+      compareRounds(
+        { rows: a.rows, questionnaire: a.questionnaire, referenceDate: from.referenceDate },
+        { rows: b.rows, questionnaire: b.questionnaire, referenceDate: to.referenceDate },
+        { protect, minCell: this.config.suppressionMinCell },
+      ),
     );
     return { from: frameSummary(a), to: frameSummary(b), ...result, suppression: { applied: protect, minCell: this.config.suppressionMinCell } };
   }
@@ -131,7 +133,8 @@ export class RoundInsightController {
     const bad = by.filter((k) => !BACKGROUND_KEYS.includes(k));
     if (bad.length > 0) throw Problem.badRequest(`by: ${bad.join(', ')} cannot be a breakdown.`, [{ path: 'by', message: `must be a comma-separated list of ${BACKGROUND_KEYS.join(', ')}` }]);
     const frame = await this.source.frame(code, round, knownAtOf(q.knownAt));
-    return { ...frameSummary(frame), by, ...roundStatistics(frame.rows, frame.questionnaire, round.referenceDate, { by, protect: protectFor(user), minCell: this.config.suppressionMinCell }) };
+    const o = { by, protect: protectFor(user), minCell: this.config.suppressionMinCell };
+    return { ...frameSummary(frame), by, ...this.source.memo([frame], `statistics|${JSON.stringify(o)}`, () => roundStatistics(frame.rows, frame.questionnaire, round.referenceDate, o)) };
   }
 
   @Get(':id/crosstab')
@@ -177,7 +180,9 @@ export class RoundInsightController {
     }
     if (errors.length > 0) throw Problem.badRequest(`${errors.length} parameter(s) are not valid.`, errors);
     const frame = await this.source.frame(code, round, knownAt);
-    return { ...frameSummary(frame), ...crosstab(frame.rows, dims[0]!, dims[1]!, filter!, { protect: protectFor(user), minCell: this.config.suppressionMinCell }) };
+    const o = { protect: protectFor(user), minCell: this.config.suppressionMinCell };
+    const question = `crosstab|${dims[0]!.key}|${dims[1]!.key}|${JSON.stringify(filter!.filters)}|${JSON.stringify(o)}`;
+    return { ...frameSummary(frame), ...this.source.memo([frame], question, () => crosstab(frame.rows, dims[0]!, dims[1]!, filter!, o)) };
   }
 }
 
