@@ -14,6 +14,12 @@
  *          a fixed overall rate (autocannon corrects the latencies for coordinated omission);
  *          target p99 < 50 ms for commands and < 20 ms for reads
  *   max    the same mix with no rate limit (2 + 8 + 5 connections): requests per second
+ * After seeding, and between the phases, the benchmark waits until every projection has caught up
+ * with the log (GET /admin/projections): the async projections fold what the seeding wrote in the
+ * service's own process, and a phase must not measure that backlog instead of registration day.
+ * Before the phases, the floor of this machine at that moment: sequential `SELECT 1` round trips
+ * to PostgreSQL and `GET /health` (no database) over one connection; on a shared machine they
+ * tell how much of the latencies above is queueing for the CPU rather than the service.
  * Afterwards the event log is checked against the 2xx answers (every answered command wrote its
  * event), a table is printed and bench/results/http.json written, and the database is dropped.
  *
@@ -397,6 +403,37 @@ function samplePgActivity(adminUrl: string, dbName: string): { stop(): Promise<[
   };
 }
 
+/** Waits until no projection lags behind the head of the log; returns the seconds it took. */
+async function projectionsCaughtUp(url: string, adminToken: string, timeoutMs = 300_000): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const list = (await call(url, adminToken, 'GET', '/api/v1/admin/projections')) as unknown as { items: { name: string; lag: number }[] };
+    const behind = list.items.filter((p) => p.lag > 0);
+    if (behind.length === 0) return (Date.now() - started) / 1000;
+    if (Date.now() - started > timeoutMs) throw new Error(`projections still behind after ${timeoutMs / 1000} s: ${behind.map((p) => `${p.name} ${p.lag}`).join(', ')}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/**
+ * p50/p99 in ms of `n` sequential statements on one connection. An INSERT into a plain table
+ * commits with a WAL flush (fsync), as every append, access-log row and idempotency record does.
+ */
+async function statementFloor(url: string, sql: string, n = 300): Promise<{ p50: number; p99: number }> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  await c.query('CREATE TABLE IF NOT EXISTS bench_floor_probe (at timestamptz DEFAULT now())');
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    await c.query(sql);
+    ms.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  await c.end();
+  ms.sort((a, b) => a - b);
+  return { p50: ms[Math.floor(n * 0.5)]!, p99: ms[Math.floor(n * 0.99)]! };
+}
+
 // ---------------------------------------------------------------- report
 
 const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
@@ -449,6 +486,7 @@ async function main(): Promise<void> {
       Array.from({ length: CASEWORKERS }, (_, i) => signDevToken(jwtSecret, { sub: `caseworker-${i + 1}`, name: `Handläggare ${i + 1}`, roles: ['caseworker'], municipalities: [MUNICIPALITY] })),
     );
     const owner = await signDevToken(jwtSecret, { sub: 'process-owner', roles: ['process_owner'], municipalities: [MUNICIPALITY] });
+    const adminToken = await signDevToken(jwtSecret, { sub: 'bench-admin', roles: ['admin'], municipalities: [MUNICIPALITY] });
     const load = new Load(caseworkers);
     const today = stockholmDate();
     const earlier = stockholmDate(new Date(Date.now() - 60 * 86_400_000));
@@ -460,7 +498,16 @@ async function main(): Promise<void> {
     const seed = await autocannon({ url: service.url, connections: 16, amount: CASES, timeout: 30, requests: [load.register(seeded, earlier)] });
     if (seeded.length !== CASES) throw new Error(`seeding registered ${seeded.length} of ${CASES} cases (non-2xx ${seed.non2xx}, errors ${seed.errors})`);
     console.log(`seeded ${CASES} cases in ${((Date.now() - seedStart) / 1000).toFixed(1)} s (${fmt(CASES / ((Date.now() - seedStart) / 1000), 0)}/s, 16 connections)`);
+    console.log(`projections caught up ${fmt(await projectionsCaughtUp(service.url, adminToken))} s later`);
 
+    const floorHttp = await autocannon({ url: `${service.url}/health`, connections: 1, duration: 3 });
+    const floor = {
+      selectOne: await statementFloor(dbUrl.toString(), 'SELECT 1'),
+      commitWithWalFlush: await statementFloor(dbUrl.toString(), 'INSERT INTO bench_floor_probe DEFAULT VALUES', 200),
+      health: { p50: floorHttp.latency.p50, p99: floorHttp.latency.p99 },
+    };
+    const pp = (f: { p50: number; p99: number }, d = 2) => `p50 ${fmt(f.p50, d)} ms, p99 ${fmt(f.p99, d)} ms`;
+    console.log(`floor: SELECT 1 ${pp(floor.selectOne)}; INSERT + commit (WAL flush) ${pp(floor.commitWithWalFlush)}; GET /health ${pp(floor.health, 0)}`);
     const loadBefore = os.loadavg();
     const servicePid = service.child.pid!;
     const cpu: Record<Row['phase'], { serviceMs: number; postgresMs: number; requests: number } | null> = { fixed: null, max: null };
@@ -494,6 +541,7 @@ async function main(): Promise<void> {
       maxRounds.push(String((await call(service.url, owner, 'POST', `${API}/rounds`, { label, referenceDate: today, questionnaireVersion: 1 })).id));
     }
     const registeredMax: string[] = [];
+    console.log(`projections caught up ${fmt(await projectionsCaughtUp(service.url, adminToken))} s after the fixed phase`);
     console.log(`max phase: unthrottled, 2 + 8 + 5 connections for ${MAX_SECONDS} s`);
     before = await cpuSnapshot(admin, dbName, servicePid);
     const max = await runPhase(service.url, 'max', MAX_SECONDS, [
@@ -572,6 +620,7 @@ async function main(): Promise<void> {
           parameters: { cases: CASES, rate: RATE, readRate: READ_RATE, fixedSeconds: FIXED_SECONDS, maxSeconds: MAX_SECONDS, caseworkers: CASEWORKERS, logLevel: LOG_LEVEL, profile: PROFILE },
           targets: { commandP99Ms: TARGET_COMMAND_P99_MS, readP99Ms: TARGET_READ_P99_MS },
           summary: { achievedCommandRate, commandP99, readP99, targetsMet: commandP99 < TARGET_COMMAND_P99_MS && readP99 < TARGET_READ_P99_MS, maxRequestsPerSecond: maxTotal, maxCommandsPerSecond: maxCommands, failures, consistent },
+          floor,
           rows,
           cpuMsPerRequest: Object.fromEntries(
             Object.entries(cpu).map(([k, c]) => [k, c && { service: c.serviceMs / c.requests, postgres: c.postgresMs / c.requests }]),
