@@ -31,7 +31,8 @@
  *   BENCH_SECONDS      length of each phase, at most 20 (default 20 for fixed, 15 for max)
  *   BENCH_CASEWORKERS  distinct caseworker tokens (default 50)
  *   BENCH_LOG_LEVEL    the service's LOG_LEVEL (default info, as in production)
- *   BENCH_PROFILE=1    run the service with --cpu-prof; the .cpuprofile lands in bench/results/
+ *   BENCH_PROFILE=1    run the service with --cpu-prof; the path of the .cpuprofile (in the system's
+ *                      temporary folder) is printed at the end
  *   BENCH_PG_SAMPLE=1  sample pg_stat_activity every 20 ms in the fixed phase and print what the
  *                      service's connections were doing (running, waiting on a lock, idle in a
  *                      transaction), by statement
@@ -61,6 +62,7 @@ const MAX_SECONDS = Math.min(20, Number(process.env.BENCH_SECONDS ?? 15));
 const CASEWORKERS = Number(process.env.BENCH_CASEWORKERS ?? 50);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 const PROFILE = process.env.BENCH_PROFILE === '1';
+const PROFILE_FILE = path.join(os.tmpdir(), `vagen-http-service-${Date.now()}.cpuprofile`);
 const PG_SAMPLE = process.env.BENCH_PG_SAMPLE === '1';
 const MUNICIPALITY = '2281';
 const API = `/api/v1/municipalities/${MUNICIPALITY}`;
@@ -152,7 +154,7 @@ async function startService(databaseUrl: string, jwtSecret: string, dataDir: str
   const port = await freePort();
   const logFile = path.join(dataDir, 'service.log');
   const out = openSync(logFile, 'a');
-  const args = [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`, '--cpu-prof-name=http-service.cpuprofile'] : []), path.join(root, 'dist/src/main.js')];
+  const args = [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.dirname(PROFILE_FILE)}`, `--cpu-prof-name=${path.basename(PROFILE_FILE)}`] : []), path.join(root, 'dist/src/main.js')];
   const child = spawn(process.execPath, args, {
     cwd: root,
     stdio: ['ignore', out, out],
@@ -639,6 +641,7 @@ async function main(): Promise<void> {
   } finally {
     const code = await service?.stop();
     if (code !== undefined && code !== 0) console.error(`the service exited with ${code}`);
+    if (PROFILE && service) console.log(`CPU profile of the service: ${PROFILE_FILE}`);
     await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
     await admin.end();
     rmSync(dataDir, { recursive: true, force: true });
