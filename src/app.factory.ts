@@ -10,7 +10,7 @@ import { AppModule } from './app.module.js';
 import type { ResolvedConfig } from './config/config.js';
 import { createDataSource, migrate } from './shared/database/database.js';
 import { installJsonParser, installTextParsers } from './shared/http/json-parser.js';
-import { installSecurity } from './shared/http/security.js';
+import { installSecurity, problemClientErrorHandler, problemFrameworkErrors } from './shared/http/security.js';
 import { JwtVerifier } from './shared/auth/jwt.verifier.js';
 import { createLogger, NestPinoLogger } from './shared/observability/logger.js';
 import { Metrics } from './shared/observability/metrics.js';
@@ -50,6 +50,8 @@ export async function createApp(
     // Which proxies may tell us the client's address (X-Forwarded-For): per-IP limits and logs.
     // Fastify takes a hop count too; Nest's option type omits it.
     trustProxy: config.trustProxy as boolean | string[],
+    clientErrorHandler: problemClientErrorHandler,
+    frameworkErrors: problemFrameworkErrors,
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
@@ -58,6 +60,9 @@ export async function createApp(
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, dataSource, metrics, extraModules: opts.extraModules }), adapter, {
     logger: new NestPinoLogger(logger),
     bufferLogs: false,
+    // Our parsers only (json-parser.ts): Nest would otherwise register its own application/json
+    // parser during init(), replacing the depth limit and the NUL and prototype-key checks.
+    bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
   installJsonParser(fastify, config.jsonMaxDepth);

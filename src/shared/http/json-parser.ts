@@ -10,9 +10,22 @@ export function installJsonParser(fastify: FastifyInstance, maxDepth: number): v
   fastify.addContentTypeParser(/^application\/([\w.+-]+\+)?json$/, { parseAs: 'string' }, (_req, body, done) => {
     const text = String(body);
     if (text.trim() === '') return done(null, undefined);
+    let nul = false;
+    let forbidden: string | undefined;
     try {
       const value: unknown = JSON.parse(text, (key, v: unknown) => {
-        if (key === '__proto__' || key === 'constructor') throw new SyntaxError('forbidden key');
+        // Keys naming Object.prototype members: __proto__ and constructor pollute prototypes, and
+        // the others (toString, valueOf, …) slip past class-validator's unknown-field check.
+        if (Object.prototype.hasOwnProperty.call(Object.prototype, key)) {
+          forbidden = key;
+          throw new SyntaxError('forbidden key');
+        }
+        // PostgreSQL cannot store U+0000 in text or jsonb, and no real input has it: refused here
+        // with a 400 rather than failing later inside a transaction.
+        if (key.includes('\u0000') || (typeof v === 'string' && v.includes('\u0000'))) {
+          nul = true;
+          throw new SyntaxError('NUL character');
+        }
         return v;
       });
       if (depth(value) > maxDepth) {
@@ -20,6 +33,8 @@ export function installJsonParser(fastify: FastifyInstance, maxDepth: number): v
       }
       done(null, value);
     } catch {
+      if (forbidden !== undefined) return done(Object.assign(new Error(`The JSON key "${forbidden}" is not allowed.`), { statusCode: 400, code: 'VAGEN_JSON_FORBIDDEN_KEY' }), undefined);
+      if (nul) return done(Object.assign(new Error('JSON strings must not contain the NUL character (\\u0000).'), { statusCode: 400, code: 'VAGEN_JSON_NUL' }), undefined);
       done(Object.assign(new Error('malformed JSON'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }), undefined);
     }
   });

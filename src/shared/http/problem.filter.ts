@@ -68,7 +68,7 @@ export function toProblem(exception: unknown, instance: string): { body: Problem
           ? 'Unsupported content type; send application/json.'
           : fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
             ? 'The JSON body is empty.'
-            : fe.code === 'VAGEN_JSON_TOO_DEEP'
+            : fe.code === 'VAGEN_JSON_TOO_DEEP' || fe.code === 'VAGEN_JSON_NUL' || fe.code === 'VAGEN_JSON_FORBIDDEN_KEY'
               ? String(fe.message)
               : status === 400
                 ? 'The request body is not valid JSON.'

@@ -3,7 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { JwtVerifier } from '../auth/jwt.verifier.js';
-import { toProblemBody, Problem } from './problem.js';
+import { PROBLEM_BASE, Problem, toProblemBody } from './problem.js';
 
 /**
  * Content-Security-Policy of everything the API answers (JSON, problem+json, exports): nothing
@@ -57,6 +57,18 @@ export async function installSecurity(app: NestFastifyApplication, verifier: Jwt
     void reply.header('content-security-policy', req.url.startsWith('/api/docs') ? DOCS_CSP : API_CSP);
   });
 
+  // Hostile URLs, refused before routing: a NUL anywhere (PostgreSQL cannot store it, so a
+  // filter such as ?userId=%00 would fail inside a query), and query keys that name prototypes.
+  fastify.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    const refused = hostileUrl(req.url);
+    if (!refused) return;
+    const problem = Problem.badRequest(refused.detail, [{ path: refused.path, message: 'is not allowed' }]);
+    return reply
+      .code(400)
+      .header('content-type', 'application/problem+json; charset=utf-8')
+      .send(JSON.stringify(toProblemBody(problem, req.url.split('?')[0]!.replace(/%00/gi, ''))));
+  });
+
   await app.register(rateLimit, { global: false });
   const limiter = fastify.createRateLimit({
     max: opts.rateLimitPerMinute,
@@ -81,6 +93,25 @@ export async function installSecurity(app: NestFastifyApplication, verifier: Jwt
   });
 }
 
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Why a URL is refused (and which part), or undefined. */
+export function hostileUrl(url: string): { detail: string; path: string } | undefined {
+  if (/%00|\u0000/i.test(url)) return { detail: 'The URL must not contain the NUL character (%00).', path: 'url' };
+  const q = url.indexOf('?');
+  if (q < 0) return undefined;
+  for (const pair of url.slice(q + 1).split('&')) {
+    let key: string;
+    try {
+      key = decodeURIComponent(pair.split('=')[0]!.replace(/\+/g, ' '));
+    } catch {
+      return { detail: 'The query string is not validly percent-encoded.', path: 'query' };
+    }
+    if (PROTOTYPE_KEYS.has(key.replace(/\[.*$/, ''))) return { detail: `The query parameter "${key}" is not allowed.`, path: key };
+  }
+  return undefined;
+}
+
 /** The token's subject when it verifies; undefined for no token or a bad one (then the IP counts). */
 async function verifiedUser(verifier: JwtVerifier, header: string | undefined): Promise<string | undefined> {
   const m = typeof header === 'string' ? /^Bearer\s+([A-Za-z0-9\-_=]+\.[A-Za-z0-9\-_=]+\.[A-Za-z0-9\-_=]*)$/.exec(header) : null;
@@ -90,4 +121,34 @@ async function verifiedUser(verifier: JwtVerifier, header: string | undefined): 
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Errors Node's HTTP parser raises before Fastify sees a request (headers or URL over 16 KB,
+ * malformed request line, client timeout): answered as problem+json like every other error,
+ * instead of Fastify's default plain JSON, then the connection is closed.
+ */
+export function problemClientErrorHandler(err: NodeJS.ErrnoException, socket: import('node:net').Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const title = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+  const detail = status === 431 ? 'The URL or the headers are larger than the server accepts (16 KB).' : status === 408 ? 'The request took too long to arrive.' : 'The request is not valid HTTP.';
+  const body = JSON.stringify({ type: `${PROBLEM_BASE}${title.toLowerCase().replace(/[^a-z]+/g, '-')}`, title, status, detail });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(err);
+}
+
+/**
+ * Errors Fastify's router raises before a route runs (a path that is not valid percent-encoded
+ * UTF-8, e.g. `%ED%A0%80`): problem+json as well, with Fastify's status (400).
+ */
+export function problemFrameworkErrors(error: { statusCode?: number; message?: string }, req: FastifyRequest, reply: FastifyReply): void {
+  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  const problem = new Problem(status, 'bad-request', 'The URL is not valid (bad percent-encoding or characters).');
+  void reply
+    .code(status)
+    .header('content-type', 'application/problem+json; charset=utf-8')
+    .send(JSON.stringify(toProblemBody(problem, '/')));
 }
