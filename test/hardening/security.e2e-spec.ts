@@ -48,9 +48,7 @@ describe('security headers', () => {
     const browser = await launchBrowser();
     try {
       const { page, context, problems } = await openPage(browser, t.url);
-      await context.addInitScript(() => {
-        document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
-      });
+      await context.addInitScript({ content: "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));" });
       await page.goto('/api/docs', { waitUntil: 'networkidle' });
       await page.waitForSelector('.opblock', { timeout: 15_000 });
       const operations = await page.locator('.opblock').count();
