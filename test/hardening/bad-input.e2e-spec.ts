@@ -245,7 +245,7 @@ describe('bad input: 4xx problem+json, never 5xx, nothing written (fast-check)',
   let t: TestApp;
   const tokens: Record<string, string> = {};
   const f = { caseId: '', interventionId: '', openRound: '', closedRound: '' };
-  const RUNS = 30;
+  const RUNS = 25;
   let events = 0;
   const eventCount = async () => Number((await t.pool.query('SELECT count(*) FROM events')).rows[0].count);
 
