@@ -4,9 +4,8 @@ import { Problem } from '../../shared/http/problem.js';
 import type { RoundRow } from '../snapshot/round-snapshot.projection.js';
 import type { SnapshotRow } from '../snapshot/snapshot-row.js';
 import { type KnownAt, SnapshotSource } from '../snapshot/snapshot-source.js';
-import { panelColumns, panelRecord, type CodebookColumn, type PanelRecord } from './panel.js';
+import { panelColumns, panelEncoder, type CodebookColumn, type PanelRecord } from './panel.js';
 
-const PAGE = 2000;
 
 interface MunicipalityPlan {
   municipality: string;
@@ -29,6 +28,9 @@ export interface PanelPlan {
  */
 @Injectable()
 export class PanelExporter {
+  /** Rows per page read (and per Parquet row group). Tests make it small to cross page boundaries. */
+  pageSize = 5000;
+
   constructor(private readonly source: SnapshotSource) {}
 
   async plan(municipalities: readonly string[], selectors: readonly string[], knownAt: KnownAt | undefined): Promise<PanelPlan> {
@@ -69,14 +71,15 @@ export class PanelExporter {
     for (const m of plan.municipalities) {
       const firstRound = new Map<string, string>();
       for (const { round, view, exported, questionnaire } of m.rounds) {
-        const ctx = { municipality: m.municipality, roundId: round.roundId, label: round.label, referenceDate: round.referenceDate, questionnaire };
+        const ctx = { municipality: m.municipality, roundId: round.roundId, label: round.label, referenceDate: round.referenceDate, questionnaire, firstRound: undefined };
+        const encode = panelEncoder(ctx, plan.columns);
         const emit = (rows: PersonRow[]): PanelRecord[] => {
           const out: PanelRecord[] = [];
           for (const r of rows) {
             if (r.status === 'open' && !firstRound.has(r.pseudonym)) firstRound.set(r.pseudonym, round.label);
             // A person enters the panel in their first round and stays, also after their case closed.
             const first = firstRound.get(r.pseudonym);
-            if (exported && first !== undefined) out.push(panelRecord(r, { ...ctx, firstRound: first }, plan.columns));
+            if (exported && first !== undefined) out.push(encode(r, first));
           }
           return out;
         };
@@ -88,8 +91,8 @@ export class PanelExporter {
         } else {
           const frame = await this.source.frame(m.municipality, round, view);
           const persons = onePerPerson(frame.rows);
-          for (let i = 0; i < persons.length; i += PAGE) {
-            const out = emit(persons.slice(i, i + PAGE));
+          for (let i = 0; i < persons.length; i += this.pageSize) {
+            const out = emit(persons.slice(i, i + this.pageSize));
             if (out.length > 0) yield out;
           }
         }
@@ -101,19 +104,18 @@ export class PanelExporter {
    * One row per person (their open case, else their latest), by pseudonym, a page at a time. Pages
    * follow the index (pseudonym, case id) and nothing else, so no page sorts or even reads more
    * than its own rows; a person whose cases straddle two pages is held back to the next.
-   * Erased rows (pseudonym '') are not read at all.
+   * Erased rows (pseudonym '') are read but never exported (onePerPerson skips them).
    */
   private async *frozenPages(municipality: string, round: RoundRow, full: boolean): AsyncGenerator<PersonRow[]> {
-    let after: [string, string] = ['', ''];
     let carry: SnapshotRow[] = [];
-    for (;;) {
-      const rows = await this.source.read(async (tx) => {
+    const fetch = (after: [string, string]) =>
+      this.source.read(async (tx) => {
         if (!full) {
           // Only who was open: enough for firstRound.
           const r = await tx.query<{ pseudonym: string; case_id: string }>(
             `SELECT pseudonym, case_id FROM snapshot_rows
               WHERE tenant = $1 AND round_id = $2 AND (pseudonym, case_id) > ($3, $4) AND status = 'open'
-              ORDER BY pseudonym, case_id LIMIT ${PAGE * 5}`,
+              ORDER BY pseudonym, case_id LIMIT ${this.pageSize * 4}`,
             [municipality, round.roundId, after[0], after[1]],
           );
           return r.rows.map((x) => ({ pseudonym: x.pseudonym, caseId: x.case_id, status: 'open' }) as PersonRow);
@@ -121,17 +123,22 @@ export class PanelExporter {
         const r = await tx.query<{ row: SnapshotRow }>(
           `SELECT row FROM snapshot_rows
             WHERE tenant = $1 AND round_id = $2 AND (pseudonym, case_id) > ($3, $4)
-            ORDER BY pseudonym, case_id LIMIT ${PAGE}`,
+            ORDER BY pseudonym, case_id LIMIT ${this.pageSize}`,
           [municipality, round.roundId, after[0], after[1]],
         );
         return r.rows.map((x) => x.row);
       });
+    let next = fetch(['', '']);
+    for (;;) {
+      const rows = await next;
       if (rows.length === 0) {
         if (carry.length > 0) yield onePerPerson(carry);
         return;
       }
       const last = rows[rows.length - 1]!;
-      after = [last.pseudonym, last.caseId];
+      // The next page is read while this one is encoded and sent.
+      next = fetch([last.pseudonym, last.caseId]);
+      next.catch(() => undefined);
       const all = [...carry, ...rows];
       carry = all.filter((r) => r.pseudonym === last.pseudonym);
       const complete = all.filter((r) => r.pseudonym !== last.pseudonym);

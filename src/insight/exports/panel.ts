@@ -134,37 +134,51 @@ export interface PanelContext {
 
 /** A snapshot row as a panel record (NDJSON shape: a multi answer is an array). */
 export function panelRecord(row: SnapshotRow, ctx: PanelContext, columns: readonly CodebookColumn[]): PanelRecord {
-  const r: PanelRecord = {
-    pseudonym: row.pseudonym,
-    municipality: ctx.municipality,
-    roundId: ctx.roundId,
-    round: ctx.label,
-    referenceDate: ctx.referenceDate,
-    unit: row.unit ?? 'not_applicable',
-    priority: row.priority ?? 'not_set',
-    status: row.status,
-    closureReason: row.closureReason ?? 'not_applicable',
-    gender: row.gender,
-    birthYear: row.birthYear,
-    bornAbroad: row.bornAbroad,
-    childrenInHousehold: String(row.childrenInHousehold),
-  };
-  for (const c of columns) {
-    if (!c.question) continue;
-    const q = ctx.questionnaire.questions.find((x) => x.key === c.name);
-    if (!q) r[c.name] = 'not_asked';
-    else if (!row.answers) r[c.name] = 'not_assessed';
-    else {
-      const a = row.answers[c.name];
-      r[c.name] = a === undefined ? 'not_assessed' : Array.isArray(a) ? q.options.map((o) => o.code).filter((code) => a.includes(code)) : a;
+  return panelEncoder(ctx, columns)(row);
+}
+
+/**
+ * The record maker for one round, with the question lookups done once (an export makes one
+ * record per person and round, so this is its inner loop).
+ */
+export function panelEncoder(ctx: PanelContext, columns: readonly CodebookColumn[]): (row: SnapshotRow, firstRound?: string) => PanelRecord {
+  const questions = columns
+    .filter((c) => c.question)
+    .map((c) => {
+      const q = ctx.questionnaire.questions.find((x) => x.key === c.name);
+      return { name: c.name, asked: q !== undefined, order: new Map((q?.options ?? []).map((o, i) => [o.code, i])) };
+    });
+  return (row, firstRound = ctx.firstRound ?? 'never_open') => {
+    const r: PanelRecord = {
+      pseudonym: row.pseudonym,
+      municipality: ctx.municipality,
+      roundId: ctx.roundId,
+      round: ctx.label,
+      referenceDate: ctx.referenceDate,
+      unit: row.unit ?? 'not_applicable',
+      priority: row.priority ?? 'not_set',
+      status: row.status,
+      closureReason: row.closureReason ?? 'not_applicable',
+      gender: row.gender,
+      birthYear: row.birthYear,
+      bornAbroad: row.bornAbroad,
+      childrenInHousehold: String(row.childrenInHousehold),
+    };
+    for (const q of questions) {
+      if (!q.asked) r[q.name] = 'not_asked';
+      else if (!row.answers) r[q.name] = 'not_assessed';
+      else {
+        const a = row.answers[q.name];
+        r[q.name] = a === undefined ? 'not_assessed' : Array.isArray(a) ? [...a].sort((x, y) => (q.order.get(x) ?? 0) - (q.order.get(y) ?? 0)) : a;
+      }
     }
-  }
-  r.activeInterventions = row.interventions.length;
-  r.benefitMonthsLast12 = row.benefitMonthsLast12;
-  r.longTerm = row.longTerm;
-  r.veryLongTerm = row.veryLongTerm;
-  r.firstRound = ctx.firstRound ?? 'never_open';
-  return r;
+    r.activeInterventions = row.interventions.length;
+    r.benefitMonthsLast12 = row.benefitMonthsLast12;
+    r.longTerm = row.longTerm;
+    r.veryLongTerm = row.veryLongTerm;
+    r.firstRound = firstRound;
+    return r;
+  };
 }
 
 const flat = (v: PanelValue): string | number | boolean => (Array.isArray(v) ? v.join(';') : v);
@@ -203,7 +217,9 @@ export async function* parquetChunks(columns: readonly CodebookColumn[], pages: 
   };
   writer.finish = () => writer.flush();
   const schema = schemaFromColumnData({ columnData: columns.map((c) => ({ name: c.name, data: [], type: c.parquetType, nullable: false })) });
-  const pq = new ParquetWriter({ writer, schema, kvMetadata: Object.entries(kv).map(([key, value]) => ({ key, value })), createdBy: 'vagen panel export (hyparquet-writer)' });
+  // No column statistics: computing min/max of every string column was most of the writing time,
+  // and a panel file is read whole, not filtered by row group.
+  const pq = new ParquetWriter({ writer, schema, statistics: false, kvMetadata: Object.entries(kv).map(([key, value]) => ({ key, value })), createdBy: 'vagen panel export (hyparquet-writer)' });
   const drain = function* () {
     while (out.length > 0) yield out.shift()!;
   };
