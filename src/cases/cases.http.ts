@@ -44,7 +44,7 @@ export class CaseReadQuery {
 
 export class CaseDoc {
   @ApiProperty() id: string;
-  @ApiProperty({ example: '19850312-2389' }) personalIdentityNumber: string;
+  @ApiProperty({ example: '19850312-2387' }) personalIdentityNumber: string;
   @ApiProperty() birthYear: number;
   @ApiProperty() gender: string;
   @ApiProperty() bornAbroad: string;

@@ -126,7 +126,7 @@ export class BenefitMonthImportController {
   @Roles('caseworker')
   @ApiOperation({ summary: 'Import benefit months (CSV or NDJSON: personalIdentityNumber, month) with a result per row' })
   @ApiConsumes('text/csv', 'application/x-ndjson')
-  @ApiBody({ schema: { type: 'string', example: 'personalIdentityNumber,month\n19850312-2389,2026-01\n' } })
+  @ApiBody({ schema: { type: 'string', example: 'personalIdentityNumber,month\n19850312-2387,2026-01\n' } })
   async import(@Param('code') code: string, @CurrentUser() user: Principal, @Req() req: FastifyRequest) {
     const contentType = String(req.headers['content-type'] ?? '');
     if (!/^(text\/csv|application\/(x-)?ndjson|application\/jsonl)/.test(contentType) || typeof req.body !== 'string') {

@@ -24,7 +24,7 @@ class ChildrenConstraint implements ValidatorConstraintInterface {
 }
 
 export class RegisterCaseRequest {
-  @ApiProperty({ example: '19850312-2389', description: 'Personnummer or samordningsnummer, 12 digits (YYYYMMDDNNNC), hyphen allowed. Stored only encrypted.' })
+  @ApiProperty({ example: '19850312-2387', description: 'Personnummer or samordningsnummer, 12 digits (YYYYMMDDNNNC), hyphen allowed. Stored only encrypted.' })
   @IsPersonalIdentityNumber()
   personalIdentityNumber: string;
 
