@@ -1,5 +1,6 @@
 import { PanelExporter, onePerPerson } from '../../src/insight/exports/panel-export.js';
-import type { PanelRecord } from '../../src/insight/exports/panel.js';
+import { panelColumns, panelEncoder, type PanelRecord } from '../../src/insight/exports/panel.js';
+import { QUESTIONNAIRE_V1 } from '../../src/questionnaires/questionnaire.js';
 import { roundSnapshotsProjection, ROUND_SNAPSHOTS } from '../../src/insight/snapshot/round-snapshot.projection.js';
 import { SnapshotSource } from '../../src/insight/snapshot/snapshot-source.js';
 import { syntheticMunicipality } from '../../src/insight/testing/synthetic-municipality.js';
@@ -36,8 +37,9 @@ describe('panel export in pages', () => {
 
     // Expected, from whole frames.
     const rounds = await source.rounds('2281');
+    const columns = panelColumns([QUESTIONNAIRE_V1]);
     const first = new Map<string, string>();
-    const expected: string[] = [];
+    const expected: PanelRecord[] = [];
     let straddled = 0;
     for (const r of rounds) {
       const frame = await source.frame('2281', r, { kind: 'close' });
@@ -45,7 +47,8 @@ describe('panel export in pages', () => {
       straddled += frame.rows.length - persons.length;
       for (const p of persons) {
         if (p.status === 'open' && !first.has(p.pseudonym)) first.set(p.pseudonym, r.label);
-        if (first.has(p.pseudonym)) expected.push(`${p.pseudonym}|${r.label}|${p.status}|${p.unit}|${first.get(p.pseudonym)}`);
+        const ctx = { municipality: '2281', roundId: r.roundId, label: r.label, referenceDate: r.referenceDate, questionnaire: frame.questionnaire, firstRound: undefined };
+        if (first.has(p.pseudonym)) expected.push(panelEncoder(ctx, columns)(p, first.get(p.pseudonym)));
       }
     }
     expect(straddled).toBeGreaterThan(0);
@@ -56,7 +59,9 @@ describe('panel export in pages', () => {
       const plan = await exporter.plan(['2281'], [], { kind: 'close' });
       const got: PanelRecord[] = [];
       for await (const page of exporter.records(plan)) got.push(...page);
-      expect(got.map((g) => `${g.pseudonym}|${g.round}|${g.status}|${g.unit === 'not_applicable' ? null : g.unit}|${g.firstRound}`).sort()).toEqual(expected.sort());
+      const key = (x: PanelRecord) => `${x.pseudonym}|${x.round}`;
+      // The frozen path (values taken out by PostgreSQL) gives the same records as the encoder on whole rows.
+      expect([...got].sort((a, b) => (key(a) < key(b) ? -1 : 1))).toEqual([...expected].sort((a, b) => (key(a) < key(b) ? -1 : 1)));
     }
   });
 });

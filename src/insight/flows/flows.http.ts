@@ -55,8 +55,7 @@ export class FlowsController {
     const ids = list(required('rounds', q.rounds));
     if (ids.length < 2 || ids.length > 20) throw Problem.badRequest('rounds must name 2 to 20 rounds.', [{ path: 'rounds', message: 'must be 2 to 20 comma-separated round ids' }]);
     const minPosition = parseMinPosition(q.minPosition);
-    const rounds: RoundRow[] = [];
-    for (const id of ids) rounds.push(await this.source.round(code, id, minPosition, 'rounds'));
+    const rounds: RoundRow[] = await this.source.roundsById(code, ids, minPosition, 'rounds');
     rounds.sort((x, y) => (x.referenceDate < y.referenceDate ? -1 : x.referenceDate > y.referenceDate ? 1 : 0));
     const knownAt = knownAtOf(q.knownAt);
     const frames: SnapshotFrame[] = [];
@@ -71,8 +70,7 @@ export class FlowsController {
   private async pair(code: string, q: FlowQuery) {
     const minPosition = parseMinPosition(q.minPosition);
     const [fromId, toId] = [required('fromRound', q.fromRound), required('toRound', q.toRound)];
-    const from = await this.source.round(code, fromId, minPosition, 'fromRound');
-    const to = await this.source.round(code, toId, undefined, 'toRound');
+    const [from, to] = (await this.source.roundsById(code, [fromId, toId], minPosition, ['fromRound', 'toRound'])) as [RoundRow, RoundRow];
     if (to.referenceDate <= from.referenceDate) {
       throw Problem.badRequest('toRound must have a later reference date than fromRound.', [{ path: 'toRound', message: `its reference date ${to.referenceDate} is not after ${from.referenceDate}` }]);
     }

@@ -101,9 +101,17 @@ export class SnapshotSource {
 
   /** The round, or 404 (also for a malformed id, and for a round of another municipality). */
   async round(tenant: string, roundId: string, minPosition?: number, param = 'id'): Promise<RoundRow> {
-    const found = (await this.rounds(tenant, minPosition)).find((r) => r.roundId === roundId);
-    if (!found) throw new Problem(404, 'round-not-found', `Round ${roundId} not found.`, { param });
-    return found;
+    return (await this.roundsById(tenant, [roundId], minPosition, param))[0]!;
+  }
+
+  /** Several rounds with one read of the municipality's rounds; 404 naming `param` for the first unknown. */
+  async roundsById(tenant: string, roundIds: readonly string[], minPosition?: number, param: string | readonly string[] = 'id'): Promise<RoundRow[]> {
+    const all = await this.rounds(tenant, minPosition);
+    return roundIds.map((id, i) => {
+      const found = all.find((r) => r.roundId === id);
+      if (!found) throw new Problem(404, 'round-not-found', `Round ${id} not found.`, { param: typeof param === 'string' ? param : param[i] });
+      return found;
+    });
   }
 
   async questionnaire(tenant: string, version: number): Promise<Questionnaire> {

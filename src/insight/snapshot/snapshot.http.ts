@@ -26,6 +26,7 @@ import {
   staffPseudonymizer,
   StatisticsQuery,
 } from '../insight.http-support.js';
+import type { RoundRow } from './round-snapshot.projection.js';
 import type { SnapshotRow } from './snapshot-row.js';
 import { type KnownAt, SnapshotSource } from './snapshot-source.js';
 
@@ -51,8 +52,7 @@ export class RoundInsightController {
   async compare(@Param('code') code: string, @Query() q: CompareQuery, @CurrentUser() user: Principal) {
     const minPosition = parseMinPosition(q.minPosition);
     const [fromId, toId] = [required('from', q.from), required('to', q.to)];
-    const from = await this.source.round(code, fromId, minPosition, 'from');
-    const to = await this.source.round(code, toId, undefined, 'to');
+    const [from, to] = (await this.source.roundsById(code, [fromId, toId], minPosition, ['from', 'to'])) as [RoundRow, RoundRow];
     const knownAt = knownAtOf(q.knownAt);
     const [a, b] = await Promise.all([this.source.frame(code, from, knownAt ?? this.source.defaultKnownAt(from)), this.source.frame(code, to, knownAt ?? this.source.defaultKnownAt(to))]);
     const protect = protectFor(user);
