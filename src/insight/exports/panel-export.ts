@@ -4,7 +4,7 @@ import { Problem } from '../../shared/http/problem.js';
 import type { RoundRow } from '../snapshot/round-snapshot.projection.js';
 import type { SnapshotRow } from '../snapshot/snapshot-row.js';
 import { type KnownAt, SnapshotSource } from '../snapshot/snapshot-source.js';
-import { panelColumns, panelEncoder, type CodebookColumn, type PanelContext, type PanelRecord } from './panel.js';
+import { panelColumns, panelEncoder, panelValuesDecoder, type CodebookColumn, type PanelContext, type PanelRecord } from './panel.js';
 
 
 interface MunicipalityPlan {
@@ -103,73 +103,32 @@ export class PanelExporter {
   /**
    * One row per person (their open case, else their latest), by pseudonym, a page at a time. Pages
    * follow the index (pseudonym, case id) and nothing else, so no page sorts or reads more than its
-   * own rows; a person whose cases straddle two pages is held back to the next. PostgreSQL takes the
-   * panel's values out of the stored rows itself (text columns instead of a JSON document per row:
-   * parsing those documents was most of the export's time). Without `full`, only who was open.
+   * own rows; a person whose cases straddle two pages is held back to the next. Each row's panel
+   * values were laid out when it was written (panelValues): reading them is one short string per
+   * row, where taking the JSON row apart was most of the export's time. Without `full`, only who
+   * was open.
    */
   private async *frozenPages(municipality: string, round: RoundRow, full: (PanelContext & { columns: readonly CodebookColumn[] }) | undefined): AsyncGenerator<PersonRow[]> {
-    const questions = (full?.columns ?? [])
-      .filter((c) => c.question)
-      .map((c) => {
-        const q = full!.questionnaire.questions.find((x) => x.key === c.name);
-        const order = new Map((q?.options ?? []).map((o, i) => [o.code, i]));
-        return { name: c.name, asked: q !== undefined, byOrder: (a: string, b: string) => (order.get(a) ?? 0) - (order.get(b) ?? 0) };
-      });
-    const answerSql = questions.map((q, i) => {
-      const p = `$${5 + i}`;
-      return `CASE WHEN jsonb_typeof(row->'answers'->${p}) = 'array' THEN array_to_string(ARRAY(SELECT jsonb_array_elements_text(row->'answers'->${p})), ';') ELSE row->'answers'->>${p} END AS q${i}`;
+    const decode = full ? panelValuesDecoder(full, full.columns) : undefined;
+    const select = full ? 'pseudonym, case_id, status, registered_on, panel' : 'pseudonym, case_id, status, registered_on';
+    const toPerson = (x: { pseudonym: string; case_id: string; status: 'open' | 'closed'; registered_on: string; panel?: string }): PersonRow => ({
+      pseudonym: x.pseudonym,
+      caseId: x.case_id,
+      status: x.status,
+      registeredOn: x.registered_on,
+      // Erased rows have the pseudonym '' (insight-erasure.ts).
+      erased: x.pseudonym === '',
+      make: (first) => decode!(x.pseudonym, JSON.parse(x.panel!) as (string | number | boolean)[], first),
     });
-    const select = full
-      ? `pseudonym, case_id, status, row->>'registeredOn' AS registered_on, row ? 'erased' AS erased, row->>'unit' AS unit, row->>'priority' AS priority,
-         row->>'closureReason' AS closure_reason, row->>'gender' AS gender, row->>'birthYear' AS birth_year, row->>'bornAbroad' AS born_abroad,
-         row->>'childrenInHousehold' AS children, jsonb_typeof(row->'answers') = 'object' AS assessed,
-         jsonb_array_length(row->'interventions') AS active, row->>'benefitMonthsLast12' AS months12, row->>'longTerm' AS long_term,
-         row->>'veryLongTerm' AS very_long_term${answerSql.map((a) => `, ${a}`).join('')}`
-      : 'pseudonym, case_id, status';
-    const multi = new Set((full?.columns ?? []).filter((c) => c.type === 'codes').map((c) => c.name));
-    const toPerson = (x: Record<string, unknown>): PersonRow => {
-      const base = { pseudonym: String(x.pseudonym), caseId: String(x.case_id), status: x.status as 'open' | 'closed', registeredOn: String(x.registered_on ?? ''), erased: x.erased === true };
-      if (!full) return { ...base, make: () => ({}) };
-      return {
-        ...base,
-        make: (first) => {
-          const r: PanelRecord = {
-            pseudonym: base.pseudonym,
-            municipality: full.municipality,
-            roundId: full.roundId,
-            round: full.label,
-            referenceDate: full.referenceDate,
-            unit: (x.unit as string | null) ?? 'not_applicable',
-            priority: (x.priority as string | null) ?? 'not_set',
-            status: base.status,
-            closureReason: (x.closure_reason as string | null) ?? 'not_applicable',
-            gender: String(x.gender),
-            birthYear: Number(x.birth_year),
-            bornAbroad: String(x.born_abroad),
-            childrenInHousehold: String(x.children),
-          };
-          questions.forEach((q, i) => {
-            const v = x[`q${i}`] as string | null;
-            r[q.name] = !q.asked ? 'not_asked' : x.assessed !== true || v === null ? 'not_assessed' : multi.has(q.name) ? v.split(';').sort(q.byOrder) : v;
-          });
-          r.activeInterventions = Number(x.active);
-          r.benefitMonthsLast12 = Number(x.months12);
-          r.longTerm = x.long_term === 'true';
-          r.veryLongTerm = x.very_long_term === 'true';
-          r.firstRound = first;
-          return r;
-        },
-      };
-    };
     let carry: PersonRow[] = [];
     const size = full ? this.pageSize : this.pageSize * 4;
     const fetch = (after: [string, string]) =>
       this.source.read(async (tx) => {
-        const r = await tx.query<Record<string, unknown>>(
+        const r = await tx.query<{ pseudonym: string; case_id: string; status: 'open' | 'closed'; registered_on: string; panel?: string }>(
           `SELECT ${select} FROM snapshot_rows
             WHERE tenant = $1 AND round_id = $2 AND (pseudonym, case_id) > ($3, $4)${full ? '' : " AND status = 'open'"}
             ORDER BY pseudonym, case_id LIMIT ${size}`,
-          [municipality, round.roundId, after[0], after[1], ...questions.map((q) => q.name)],
+          [municipality, round.roundId, after[0], after[1]],
         );
         return r.rows.map(toPerson);
       });

@@ -181,6 +181,77 @@ export function panelEncoder(ctx: PanelContext, columns: readonly CodebookColumn
   };
 }
 
+/**
+ * A row's panel values in a fixed layout for its round's questionnaire, computed when the row is
+ * written (the projection stores them as text beside the row), so an export reads one short
+ * string per row instead of taking apart a JSON document: unit, priority, status, closureReason,
+ * gender, birthYear, bornAbroad, childrenInHousehold, one value per question (multi: codes joined
+ * by ";"), activeInterventions, benefitMonthsLast12, longTerm, veryLongTerm.
+ */
+export function panelValues(row: SnapshotRow, questionnaire: Questionnaire): (string | number | boolean)[] {
+  const answers = questionnaire.questions.map((q) => {
+    const a = row.answers?.[q.key];
+    if (a === undefined) return 'not_assessed';
+    if (!Array.isArray(a)) return a;
+    const order = q.options.map((o) => o.code);
+    return [...a].sort((x, y) => order.indexOf(x) - order.indexOf(y)).join(';');
+  });
+  return [
+    row.unit ?? 'not_applicable',
+    row.priority ?? 'not_set',
+    row.status,
+    row.closureReason ?? 'not_applicable',
+    row.gender,
+    row.birthYear,
+    row.bornAbroad,
+    String(row.childrenInHousehold),
+    ...answers,
+    row.interventions.length,
+    row.benefitMonthsLast12,
+    row.longTerm,
+    row.veryLongTerm,
+  ];
+}
+
+/** The record maker for stored panel values (see panelValues) of one round. */
+export function panelValuesDecoder(ctx: PanelContext, columns: readonly CodebookColumn[]): (pseudonym: string, values: readonly (string | number | boolean)[], firstRound: string) => PanelRecord {
+  const qs = ctx.questionnaire.questions;
+  const questions = columns
+    .filter((c) => c.question)
+    .map((c) => ({ name: c.name, index: qs.findIndex((q) => q.key === c.name), multi: c.type === 'codes' }));
+  const n = qs.length;
+  return (pseudonym, v, firstRound) => {
+    const r: PanelRecord = {
+      pseudonym,
+      municipality: ctx.municipality,
+      roundId: ctx.roundId,
+      round: ctx.label,
+      referenceDate: ctx.referenceDate,
+      unit: v[0] as string,
+      priority: v[1] as string,
+      status: v[2] as string,
+      closureReason: v[3] as string,
+      gender: v[4] as string,
+      birthYear: v[5] as number,
+      bornAbroad: v[6] as string,
+      childrenInHousehold: v[7] as string,
+    };
+    for (const q of questions) {
+      if (q.index < 0) r[q.name] = 'not_asked';
+      else {
+        const a = v[8 + q.index] as string;
+        r[q.name] = q.multi && a !== 'not_assessed' ? a.split(';') : a;
+      }
+    }
+    r.activeInterventions = v[8 + n] as number;
+    r.benefitMonthsLast12 = v[9 + n] as number;
+    r.longTerm = v[10 + n] as boolean;
+    r.veryLongTerm = v[11 + n] as boolean;
+    r.firstRound = firstRound;
+    return r;
+  };
+}
+
 const flat = (v: PanelValue): string | number | boolean => (Array.isArray(v) ? v.join(';') : v);
 
 function csvField(v: PanelValue): string {

@@ -1,5 +1,6 @@
 import { CASE_EVENT_TYPES } from '../../cases/case.events.js';
-import type { Question } from '../../questionnaires/questionnaire.js';
+import { QUESTIONNAIRE_V1, type Question, type Questionnaire } from '../../questionnaires/questionnaire.js';
+import { panelValues } from '../exports/panel.js';
 import type { SqlExecutor, StoredEvent } from '../../shared/event-store/event-store.port.js';
 import type { Projection } from '../../shared/projections/projection.js';
 import { caseIdOfStream } from '../../shared/streams.js';
@@ -85,7 +86,10 @@ export const roundSnapshotsProjection: Projection = {
         case_id text NOT NULL,
         pseudonym text NOT NULL,
         status text NOT NULL,
+        registered_on text NOT NULL,
         row jsonb NOT NULL,
+        -- The row's values for the panel export (panel.ts panelValues), as JSON text.
+        panel text NOT NULL,
         PRIMARY KEY (tenant, round_id, case_id)
       )`);
     // The panel export reads a round person by person.
@@ -260,15 +264,24 @@ async function refreshOpenRounds(tx: SqlExecutor, touched: Map<string, { tenant:
 }
 
 /** Inserts or replaces rows of a round (in slices: one parameter of tens of megabytes parses slower than a few). */
-async function writeRows(tx: SqlExecutor, round: { tenant: string; roundId: string }, rows: readonly SnapshotRow[]): Promise<void> {
+async function writeRows(tx: SqlExecutor, round: { tenant: string; roundId: string; questionnaireVersion: number }, rows: readonly SnapshotRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const questionnaire = await questionnaireOf(tx, round.tenant, round.questionnaireVersion);
   for (let i = 0; i < rows.length; i += 2000) {
     await tx.query(
-      `INSERT INTO snapshot_rows (tenant, round_id, case_id, pseudonym, status, row)
-       SELECT $1, $2, r->>'caseId', r->>'pseudonym', r->>'status', r FROM jsonb_array_elements($3::jsonb) AS r
-       ON CONFLICT (tenant, round_id, case_id) DO UPDATE SET status = EXCLUDED.status, row = EXCLUDED.row`,
-      [round.tenant, round.roundId, JSON.stringify(rows.slice(i, i + 2000))],
+      `INSERT INTO snapshot_rows (tenant, round_id, case_id, pseudonym, status, registered_on, row, panel)
+       SELECT $1, $2, x->'r'->>'caseId', x->'r'->>'pseudonym', x->'r'->>'status', x->'r'->>'registeredOn', x->'r', x->>'p' FROM jsonb_array_elements($3::jsonb) AS x
+       ON CONFLICT (tenant, round_id, case_id) DO UPDATE SET status = EXCLUDED.status, row = EXCLUDED.row, panel = EXCLUDED.panel`,
+      [round.tenant, round.roundId, JSON.stringify(rows.slice(i, i + 2000).map((r) => ({ r, p: JSON.stringify(panelValues(r, questionnaire)) })))],
     );
   }
+}
+
+async function questionnaireOf(tx: SqlExecutor, tenant: string, version: number): Promise<Questionnaire> {
+  if (version === QUESTIONNAIRE_V1.version) return QUESTIONNAIRE_V1;
+  const { rows } = await tx.query<{ questions: Question[] }>('SELECT questions FROM insight_questionnaires WHERE tenant = $1 AND version = $2', [tenant, version]);
+  if (!rows[0]) throw new Error(`Questionnaire version ${version} of ${tenant} is not in the read model`);
+  return { version, questions: rows[0].questions };
 }
 
 export interface RoundRow {
