@@ -85,19 +85,21 @@ export class TimelineRunner {
     const queue = [...byCase.values()];
     const worker = async () => {
       for (let list = queue.shift(); list; list = queue.shift()) {
-        for (let i = 0; i < list.length; ) {
-          // A case's consecutive benefit months (register history, monthly records) go as one
-          // command: the same events as one command per month, in one append.
-          let j = i;
-          while (j < list.length && list[j]!.command === 'RecordBenefitMonth') j++;
-          if (j - i > 1) {
-            await this.recordMonths(list.slice(i, j) as Extract<TimelineStep, { command: 'RecordBenefitMonth' }>[]);
+        // A case's benefit months between two round steps (register history, the monthly
+        // records) go as one command where the first of them was: the same events as one command
+        // per month, in one append. Moving a month earlier within the period changes nothing a
+        // reader sees (months are dated by their own month; a withdrawal still comes after its
+        // month), and no round closes in between.
+        const months = list.filter((s): s is Extract<TimelineStep, { command: 'RecordBenefitMonth' }> => s.command === 'RecordBenefitMonth');
+        let monthsDone = false;
+        for (const s of list) {
+          if (s.command === 'RecordBenefitMonth') {
+            if (!monthsDone) await (months.length > 1 ? this.recordMonths(months) : this.execute(s));
+            monthsDone = true;
           } else {
-            j = i + 1;
-            await this.execute(list[i]!);
+            await this.execute(s);
           }
-          for (let k = i; k < j; k++) progress();
-          i = j;
+          progress();
         }
       }
     };
