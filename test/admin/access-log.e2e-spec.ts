@@ -35,7 +35,7 @@ describe('access log search (end to end)', () => {
     expect(r.body.items.every((e: { municipality: string }) => e.municipality === '2281')).toBe(true);
     const at = r.body.items.map((e: { at: string }) => e.at);
     expect([...at].sort().reverse()).toEqual(at);
-    const anna0 = r.body.items.find((e: { userId: string; caseId: string }) => e.userId === 'anna' && e.caseId === ids[0] && e.endpoint.startsWith('GET'));
+    const anna0 = r.body.items.find((e: { userId: string; caseId: string; endpoint: string }) => e.userId === 'anna' && e.caseId === ids[0] && e.endpoint.startsWith('GET'));
     // The reason header is kept, with anything like a personnummer masked.
     expect(anna0.purpose).toBe('Uppföljning [personnummer]');
   });

@@ -247,6 +247,25 @@ describe('erasure (end to end)', () => {
     expect(replay.headers['idempotency-replayed']).toBe('true');
   });
 
+  it('erases by pseudonym too (after restoring an older backup), but not with both or a malformed one', async () => {
+    const other = 5;
+    const before = await eventCount();
+    // Her case was read before: the access log names its pseudonym, as it would after a restore.
+    expect((await t.http().get(api(`/cases/${caseIds[other]}`)).set('authorization', `Bearer ${cw}`)).status).toBe(200);
+    const log = await t.http().get(api(`/admin/access-log?caseId=${caseIds[other]}`)).set('authorization', `Bearer ${admin}`);
+    const pseudonym = log.body.items.find((e: { pseudonym: string | null }) => e.pseudonym)!.pseudonym as string;
+    const send = (body: object) => t.http().post(api('/admin/erasures')).set('authorization', `Bearer ${admin}`).send(body);
+    expect((await send({ pseudonym, personalIdentityNumber: pins[other], reason: 'x' })).status).toBe(400);
+    expect((await send({ pseudonym: 'NOT-A-PSEUDONYM', reason: 'x' })).status).toBe(400);
+    expect((await send({ reason: 'x' })).status).toBe(400);
+    expect((await send({ pseudonym: 'a'.repeat(26), reason: 'x' })).status).toBe(404);
+    expect(await eventCount()).toBe(before);
+    const r = await send({ pseudonym, reason: 'återställd säkerhetskopia' });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ erased: true, caseIds: [caseIds[other]] });
+    expect((await t.http().get(api(`/cases/${caseIds[other]}`)).set('authorization', `Bearer ${cw}`)).status).toBe(404);
+  });
+
   it('the person can be registered again: a new case under a new key, the old one stays erased', async () => {
     const r = track(
       await t.http().post(api('/cases')).set('authorization', `Bearer ${cw}`).send({ personalIdentityNumber: pins[target], gender: 'female', bornAbroad: 'no', childrenInHousehold: 0, unit: 'vuxenstod' }),

@@ -246,6 +246,7 @@ describe('bad input: 4xx problem+json, never 5xx, nothing written (fast-check)',
   const tokens: Record<string, string> = {};
   const f = { caseId: '', interventionId: '', openRound: '', closedRound: '' };
   const RUNS = 25;
+  const HALF = Math.ceil(RUNS / 2);
   let events = 0;
   const eventCount = async () => Number((await t.pool.query('SELECT count(*) FROM events')).rows[0].count);
 
@@ -279,7 +280,7 @@ describe('bad input: 4xx problem+json, never 5xx, nothing written (fast-check)',
     const raw = s.raw ?? (s.body !== undefined ? JSON.stringify(s.body) : undefined);
     if (raw !== undefined) r = r.set('content-type', s.contentType ?? 'application/json');
     const res = raw !== undefined ? await r.send(raw) : await r;
-    if (process.env.BAD_INPUT_TRACE) console.log(`${res.status} ${method} ${target.slice(0, 120)}`);
+    if (process.env.BAD_INPUT_TRACE) process.stderr.write(`${new Date().toISOString()} ${res.status} ${method} ${target.slice(0, 120)}\n`);
     const why = `${method} ${target.slice(0, 200)} (${s.what}) → ${res.status} ${String(res.body?.detail ?? res.text ?? '').slice(0, 200)}`;
     if (!(res.status >= 400 && res.status < 500)) throw new Error(`expected 4xx: ${why}`);
     if (!/^application\/problem\+json/.test(String(res.headers['content-type']))) throw new Error(`expected problem+json: ${why}`);
@@ -398,7 +399,7 @@ describe('bad input: 4xx problem+json, never 5xx, nothing written (fast-check)',
   it('PUT and DELETE /cases/{id}/benefit-months/{month}', async () => {
     const badMonth = fc.oneof(fc.constantFrom('2026-13', '2026-00', '2026-1', '26-01', '2026-01-01', '202601', '1899-12', '2026-0x', '%00', '..'), edgeString.filter((s) => s.length > 0 && s.length < 50 && !/^\d{4}-\d{2}$/.test(s)).map(enc));
     for (const method of ['PUT', 'DELETE'] as const) {
-      await run(method, () => caseApi('/benefit-months/2026-05'), 'caseworker', fc.oneof(badMonth.map((m) => ({ path: caseApi(`/benefit-months/${m}`), what: `month ${m}` })), withPath((g) => api(`/cases/${g}/benefit-months/2026-05`))), RUNS / 2);
+      await run(method, () => caseApi('/benefit-months/2026-05'), 'caseworker', fc.oneof(badMonth.map((m) => ({ path: caseApi(`/benefit-months/${m}`), what: `month ${m}` })), withPath((g) => api(`/cases/${g}/benefit-months/2026-05`))), HALF);
     }
   });
 
@@ -486,7 +487,7 @@ describe('bad input: 4xx problem+json, never 5xx, nothing written (fast-check)',
     const municipalities = fc.oneof(fc.constantFrom('2262', '2281,2262', '22810', 'abcd', '2281;2262', "2281' OR 1=1"), edgeString.filter((s) => s.replace(/[\s,]/g, '') !== '' && !/^[\s,]*2281[\s,]*$/.test(s)));
     await run('GET', () => '/api/v1/exports/panel', 'evaluator', brokenQuery({ municipalities, format: fc.oneof(fc.constantFrom('CSV', 'xlsx', 'json', 'parquet '), edgeString.filter((s) => s !== '')), knownAt: badTimestamp, rounds: fc.constantFrom('nope', `${f.closedRound},nope`), minPosition: badPosition }, { municipalities: '2281', format: 'ndjson' }));
     await run('GET', () => '/api/v1/exports/events', 'evaluator', brokenQuery({ municipalities, fromPosition: badPosition }, { municipalities: '2281' }));
-    await run('GET', () => '/api/v1/exports/codebook', 'evaluator', brokenQuery({ municipalities }, {}), RUNS / 2);
+    await run('GET', () => '/api/v1/exports/codebook', 'evaluator', brokenQuery({ municipalities }, {}), HALF);
   });
 
   // -- Administration --------------------------------------------------------------------------------
@@ -517,14 +518,14 @@ describe('bad input: 4xx problem+json, never 5xx, nothing written (fast-check)',
   });
 
   it('POST /admin/projections/{name}/rebuild', async () => {
-    await run('POST', () => '/api/v1/admin/projections/case_list/rebuild', 'admin', withPath((g) => `/api/v1/admin/projections/${g}/rebuild`).filter((s) => !/\/(case_list|open_cases|round_guard|erased_cases|round_snapshots)\/rebuild$/.test(s.path)), RUNS / 2);
+    await run('POST', () => '/api/v1/admin/projections/case_list/rebuild', 'admin', withPath((g) => `/api/v1/admin/projections/${g}/rebuild`).filter((s) => !/\/(case_list|open_cases|round_guard|erased_cases|round_snapshots)\/rebuild$/.test(s.path)), HALF);
   });
 
   // -- Across endpoints ------------------------------------------------------------------------------
 
   it('garbage municipality codes, and bodies over the size limit or nested too deep', async () => {
     const code = fc.oneof(fc.constantFrom('228', '22810', 'abcd', '2281 ', '%2281', '-281', '0x81', '..'), fc.stringMatching(/^[A-Za-z0-9]{1,6}$/).filter((s) => s !== '2281'));
-    await run('GET', () => api('/cases'), 'caseworker', code.map((c) => ({ path: `/api/v1/municipalities/${c}/cases`, what: `code ${c}` })), RUNS / 2);
+    await run('GET', () => api('/cases'), 'caseworker', code.map((c) => ({ path: `/api/v1/municipalities/${c}/cases`, what: `code ${c}` })), HALF);
     // Refused before routing, still as problem+json: malformed UTF-8, NUL, prototype keys, a URL over 16 KB.
     for (const [path, status] of [
       [caseApi('/benefit-months/%ED%A0%80'), 400],
