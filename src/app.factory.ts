@@ -91,7 +91,8 @@ export async function createApp(
       .setDescription(
         'Event-sourced case follow-up for "Vägen till hållbar egen försörjning". ' +
           'Errors are RFC 9457 problem+json. POST accepts Idempotency-Key; case commands accept If-Match; ' +
-          'commands return X-Event-Position and reads accept minPosition. See README for the full contract.',
+          'commands return X-Event-Position and reads accept minPosition. API requests are rate-limited per user (per IP address without a valid token): ' +
+          'over the limit the answer is 429 problem+json with Retry-After. See README for the full contract.',
       )
       .setVersion('1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
