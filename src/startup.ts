@@ -15,7 +15,7 @@ export async function onStarted(app: RunningApp, config: ResolvedConfig, baseUrl
   const seeded = await seedDemo(app.app, { today: stockholmDate(), log });
   if (seeded) {
     const rounds = seeded.rounds.map((r) => `${r.label} (${r.open ? 'open' : 'closed'})`).join(', ');
-    log(`Demo: ${seeded.cases} cases, rounds ${rounds}; ${seeded.steps} commands through the real handlers in ${(seeded.ms / 1000).toFixed(1)} s.`);
+    log(`Demo: ${seeded.cases} cases, rounds ${rounds}; ${seeded.steps} steps as ${seeded.commands} commands through the real handlers in ${(seeded.ms / 1000).toFixed(1)} s.`);
   } else {
     log(`Demo: municipality ${DEMO_MUNICIPALITY} already has data; left as it is.`);
   }

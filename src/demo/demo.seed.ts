@@ -11,7 +11,10 @@ export const DEMO_MUNICIPALITY = '2281';
 const DEMO_SEED = 2281;
 
 export interface DemoSeedResult {
+  /** Timeline steps (requests a municipality's staff would have made). */
   steps: number;
+  /** Commands sent: a case's benefit months between rounds travel as one. */
+  commands: number;
   cases: number;
   rounds: { label: string; referenceDate: string; open: boolean }[];
   ms: number;
@@ -48,6 +51,7 @@ export async function seedDemo(
   await runner.run(steps);
   return {
     steps: steps.length,
+    commands: runner.commandsSent,
     cases: steps.filter((s) => s.command === 'RegisterCase').length,
     rounds: planRounds(generatorOptions).map((r) => ({ label: r.label, referenceDate: r.referenceDate, open: r.closes === null })),
     ms: Math.round(performance.now() - started),
@@ -63,7 +67,9 @@ export async function demoExamples(app: INestApplicationContext, baseUrl: string
   const { state } = await app.get(MunicipalityStreams).rounds(municipality);
   const rounds = Object.values(state.rounds).sort((a, b) => (a.referenceDate < b.referenceDate ? -1 : 1));
   const closed = rounds.filter((r) => r.status === 'closed');
-  const latest = rounds[rounds.length - 1];
+  // A closed round: everyone assessed, so its shares tell the seed's story (mental ill-health
+  // first) with few cells hidden; the open one is half done.
+  const latest = closed[closed.length - 1] ?? rounds[rounds.length - 1];
   const store = app.get<EventStore>(EVENT_STORE);
   let caseId: string | undefined;
   for await (const batch of store.readAll({ tenants: [municipality], types: ['CaseRegistered'], batchSize: 1 })) {
@@ -77,7 +83,7 @@ export async function demoExamples(app: INestApplicationContext, baseUrl: string
     lines.push(`# Flow between ${from.label} and ${to.label} (process owner)`, `curl -s -H "Authorization: Bearer $PROCESS_OWNER" '${api}/flows?fromRound=${from.roundId}&toRound=${to.roundId}'`);
   }
   if (latest) {
-    lines.push(`# Statistics of round ${latest.label} by gender and unit (process owner)`, `curl -s -H "Authorization: Bearer $PROCESS_OWNER" '${api}/rounds/${latest.roundId}/statistics?by=gender,unit'`);
+    lines.push(`# Statistics of round ${latest.label} by unit (process owner; counts below 5 hidden)`, `curl -s -H "Authorization: Bearer $PROCESS_OWNER" '${api}/rounds/${latest.roundId}/statistics?by=unit'`);
   }
   if (caseId) lines.push('# One case, with its personnummer (caseworker; the read is logged)', `curl -s -H "Authorization: Bearer $CASEWORKER" '${api}/cases/${caseId}'`);
   return lines;

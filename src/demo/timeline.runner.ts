@@ -34,6 +34,7 @@ export class TimelineRunner {
   private readonly interventionIds = new Map<string, string>();
   /** Highest event position written (for `minPosition` reads right after). */
   lastPosition = 0;
+  commandsSent = 0;
 
   constructor(
     private readonly commands: CommandBus,
@@ -107,6 +108,7 @@ export class TimelineRunner {
   }
 
   private async execute(step: TimelineStep): Promise<void> {
+    this.commandsSent++;
     const meta: CommandMeta = { municipality: this.municipality, actor: step.actor };
     try {
       if (step.command === 'OpenRound' || step.command === 'CloseRound') {
@@ -169,6 +171,7 @@ export class TimelineRunner {
 
   private async recordMonths(steps: Extract<TimelineStep, { command: 'RecordBenefitMonth' }>[]): Promise<void> {
     const first = steps[0]!;
+    this.commandsSent++;
     try {
       const outcome = await this.commands.execute<RecordBenefitMonthsCommand, CaseCommandOutcome>(
         new RecordBenefitMonthsCommand({ municipality: this.municipality, actor: first.actor, caseId: this.id(this.caseIds, first.case), months: steps.map((s) => s.month) }),

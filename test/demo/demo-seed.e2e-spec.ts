@@ -26,8 +26,19 @@ describe('demo seeding on start (end to end)', () => {
     const curls = lines.filter((l) => l.trim().startsWith('curl '));
     expect(curls).toHaveLength(3);
     expect(curls[0]).toMatch(/\/flows\?fromRound=[0-9a-f-]{36}&toRound=[0-9a-f-]{36}'$/);
-    expect(curls[1]).toMatch(/\/rounds\/[0-9a-f-]{36}\/statistics\?by=gender,unit'$/);
+    expect(curls[1]).toMatch(/\/rounds\/[0-9a-f-]{36}\/statistics\?by=unit'$/);
     expect(curls[2]).toMatch(/\/cases\/[0-9a-f-]{36}'$/);
+  });
+
+  it('the three example requests answer with data', async () => {
+    const tokens: Record<string, string> = { CASEWORKER: await t.token('caseworker'), PROCESS_OWNER: await t.token('process_owner') };
+    for (const line of lines.filter((l) => l.trim().startsWith('curl '))) {
+      const [, role, url] = /\$(\w+)" '([^']+)'$/.exec(line)!;
+      const r = await fetch(`${url}${url!.includes('?') ? '&' : '?'}minPosition=${head}`, { headers: { authorization: `Bearer ${tokens[role!]}` } });
+      expect({ url, status: r.status }).toEqual({ url, status: 200 });
+      const body = (await r.json()) as Record<string, unknown>;
+      expect(Object.keys(body).length).toBeGreaterThan(3);
+    }
   });
 
   it('has two closed rounds and one open round, half assessed', async () => {
