@@ -63,15 +63,6 @@ export class TimelinePlayer {
     return this.cases.keys();
   }
 
-  roundId(key: string): string | undefined {
-    return this.roundIds.get(key);
-  }
-
-  /** Drop a case that will not be touched again (bulk runs keep memory bounded). */
-  forget(key: string): void {
-    this.cases.delete(key);
-  }
-
   async play(step: TimelineStep): Promise<PlayedStep> {
     const today = step.at;
     const actor = step.actor;

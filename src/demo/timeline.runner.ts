@@ -42,14 +42,6 @@ export class TimelineRunner {
     private readonly options: { concurrency?: number; onProgress?: (p: RunProgress) => void } = {},
   ) {}
 
-  roundId(key: string): string | undefined {
-    return this.roundIds.get(key);
-  }
-
-  caseId(key: string): string | undefined {
-    return this.caseIds.get(key);
-  }
-
   async run(steps: readonly TimelineStep[]): Promise<void> {
     const total = steps.length;
     let done = 0;
