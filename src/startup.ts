@@ -11,6 +11,11 @@ import { stockholmDate } from './shared/time/calendar.js';
  */
 export async function onStarted(app: RunningApp, config: ResolvedConfig, baseUrl: string, log: (line: string) => void = console.log): Promise<void> {
   if (!config.demo) return;
+  // Invented people must never land in a real municipality's data.
+  if (config.nodeEnv === 'production') {
+    log('Demo data is not loaded under NODE_ENV=production (DEMO is ignored there).');
+    return;
+  }
   log(`\nDemo: seeding municipality ${DEMO_MUNICIPALITY} unless it has data (DEMO=false turns this off)…`);
   const seeded = await seedDemo(app.app, { today: stockholmDate(), log });
   if (seeded) {
@@ -22,7 +27,7 @@ export async function onStarted(app: RunningApp, config: ResolvedConfig, baseUrl
   const examples = await demoExamples(app.app, baseUrl);
   if (examples.length === 0) return;
   log('\nTry it:');
-  if (config.auth.jwtSecret && config.nodeEnv !== 'production') {
+  if (config.auth.jwtSecret) {
     const token = (role: 'caseworker' | 'process_owner') =>
       signDevToken(config.auth.jwtSecret!, { sub: `demo-${role}`, name: `Demo ${role}`, roles: [role], municipalities: [DEMO_MUNICIPALITY] });
     log(`  export CASEWORKER=${await token('caseworker')}`);

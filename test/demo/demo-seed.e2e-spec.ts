@@ -79,6 +79,18 @@ describe('demo seeding on start (end to end)', () => {
     expect(Number((await t.pool.query('SELECT count(*) FROM events')).rows[0].count)).toBe(before);
   });
 
+  it('loads nothing under NODE_ENV=production', async () => {
+    const t2 = await startTestApp({ label: 'demoprod' });
+    try {
+      const said: string[] = [];
+      await onStarted(t2.running, { ...t2.config, demo: true, nodeEnv: 'production' }, t2.url, (l) => said.push(l));
+      expect(said.join('\n')).toMatch(/not loaded under NODE_ENV=production/);
+      expect(Number((await t2.pool.query('SELECT count(*) FROM events')).rows[0].count)).toBe(0);
+    } finally {
+      await t2.close();
+    }
+  });
+
   it('does nothing with DEMO=false', async () => {
     const none: string[] = [];
     await onStarted(t.running, { ...t.config, demo: false }, t.url, (l) => none.push(l));
