@@ -261,10 +261,17 @@ function csvField(v: PanelValue): string {
 
 /** Encoders: each takes pages of records and yields bytes as they are ready (nothing waits for the end). */
 export async function* csvChunks(columns: readonly CodebookColumn[], pages: AsyncIterable<PanelRecord[]>): AsyncGenerator<Buffer> {
-  yield Buffer.from(columns.map((c) => c.name).join(',') + '\n');
+  const names = columns.map((c) => c.name);
+  yield Buffer.from(names.join(',') + '\n');
   for await (const page of pages) {
     if (page.length === 0) continue;
-    yield Buffer.from(page.map((r) => columns.map((c) => csvField(r[c.name]!)).join(',')).join('\n') + '\n');
+    let out = '';
+    for (const r of page) {
+      let line = csvField(r[names[0]!]!);
+      for (let i = 1; i < names.length; i++) line += ',' + csvField(r[names[i]!]!);
+      out += line + '\n';
+    }
+    yield Buffer.from(out);
   }
 }
 
