@@ -343,4 +343,27 @@ describe('insight: snapshots, aggregates, flows, reports, exports (end to end)',
     expect(later.find((e) => e.type === 'AssessmentCorrected').pseudonym).toMatch(/^[a-z2-7]{26}$/);
     expect((await t.http().get('/api/v1/exports/events').set('authorization', `Bearer ${cw}`)).status).toBe(403);
   });
+  it('documents every insight endpoint in the OpenAPI description', async () => {
+    const doc = await t.http().get('/api/docs-json');
+    expect(doc.status).toBe(200);
+    const paths = Object.keys(doc.body.paths);
+    for (const p of [
+      '/api/v1/municipalities/{code}/rounds/{id}/snapshot',
+      '/api/v1/municipalities/{code}/rounds/{id}/statistics',
+      '/api/v1/municipalities/{code}/rounds/{id}/crosstab',
+      '/api/v1/municipalities/{code}/rounds/compare',
+      '/api/v1/municipalities/{code}/flows',
+      '/api/v1/municipalities/{code}/flows/journeys',
+      '/api/v1/municipalities/{code}/flows/by-priority',
+      '/api/v1/municipalities/{code}/reports/benefit-duration',
+      '/api/v1/municipalities/{code}/reports/assessment-consistency',
+      '/api/v1/municipalities/{code}/reports/support-by-gender',
+      '/api/v1/exports/panel',
+      '/api/v1/exports/events',
+      '/api/v1/exports/codebook',
+    ]) {
+      expect(paths).toContain(p);
+    }
+    expect(JSON.stringify(doc.body.paths['/api/v1/municipalities/{code}/rounds/{id}/snapshot'])).toMatch(/knownAt/);
+  });
 });

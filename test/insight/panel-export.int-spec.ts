@@ -58,7 +58,7 @@ describe('panel export in pages', () => {
       exporter.pageSize = pageSize;
       const plan = await exporter.plan(['2281'], [], { kind: 'close' });
       const got: PanelRecord[] = [];
-      for await (const page of exporter.records(plan)) got.push(...page);
+      for await (const page of exporter.records(plan)) got.push(...page.map((item) => item.record()));
       const key = (x: PanelRecord) => `${x.pseudonym}|${x.round}`;
       // The frozen path (values taken out by PostgreSQL) gives the same records as the encoder on whole rows.
       expect([...got].sort((a, b) => (key(a) < key(b) ? -1 : 1))).toEqual([...expected].sort((a, b) => (key(a) < key(b) ? -1 : 1)));

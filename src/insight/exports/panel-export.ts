@@ -4,7 +4,7 @@ import { Problem } from '../../shared/http/problem.js';
 import type { RoundRow } from '../snapshot/round-snapshot.projection.js';
 import type { SnapshotRow } from '../snapshot/snapshot-row.js';
 import { type KnownAt, SnapshotSource } from '../snapshot/snapshot-source.js';
-import { panelColumns, panelEncoder, panelValuesDecoder, type CodebookColumn, type PanelContext, type PanelRecord } from './panel.js';
+import { fragmentItems, itemOf, panelColumns, panelEncoder, type CodebookColumn, type PanelContext, type PanelItem } from './panel.js';
 
 
 interface MunicipalityPlan {
@@ -67,13 +67,13 @@ export class PanelExporter {
     return { columns: panelColumns(questionnaires.length > 0 ? questionnaires : [QUESTIONNAIRE_V1]), municipalities: plans };
   }
 
-  async *records(plan: PanelPlan): AsyncGenerator<PanelRecord[]> {
+  async *records(plan: PanelPlan): AsyncGenerator<PanelItem[]> {
     for (const m of plan.municipalities) {
       const firstRound = new Map<string, string>();
       for (const { round, view, exported, questionnaire } of m.rounds) {
         const ctx = { municipality: m.municipality, roundId: round.roundId, label: round.label, referenceDate: round.referenceDate, questionnaire, firstRound: undefined };
-        const emit = (rows: PersonRow[]): PanelRecord[] => {
-          const out: PanelRecord[] = [];
+        const emit = (rows: PersonRow[]): PanelItem[] => {
+          const out: PanelItem[] = [];
           for (const r of rows) {
             if (r.status === 'open' && !firstRound.has(r.pseudonym)) firstRound.set(r.pseudonym, round.label);
             // A person enters the panel in their first round and stays, also after their case closed.
@@ -90,7 +90,7 @@ export class PanelExporter {
         } else {
           const frame = await this.source.frame(m.municipality, round, view);
           const encode = panelEncoder(ctx, plan.columns);
-          const persons = onePerPerson(frame.rows).map((r): PersonRow => ({ ...r, make: (first) => encode(r, first) }));
+          const persons = onePerPerson(frame.rows).map((r): PersonRow => ({ ...r, make: (first) => itemOf(encode(r, first)) }));
           for (let i = 0; i < persons.length; i += this.pageSize) {
             const out = emit(persons.slice(i, i + this.pageSize));
             if (out.length > 0) yield out;
@@ -109,7 +109,7 @@ export class PanelExporter {
    * was open.
    */
   private async *frozenPages(municipality: string, round: RoundRow, full: (PanelContext & { columns: readonly CodebookColumn[] }) | undefined): AsyncGenerator<PersonRow[]> {
-    const decode = full ? panelValuesDecoder(full, full.columns) : undefined;
+    const item = full ? fragmentItems(full, full.columns) : undefined;
     const select = full ? 'pseudonym, case_id, status, registered_on, panel' : 'pseudonym, case_id, status, registered_on';
     const toPerson = (x: { pseudonym: string; case_id: string; status: 'open' | 'closed'; registered_on: string; panel?: string }): PersonRow => ({
       pseudonym: x.pseudonym,
@@ -118,7 +118,7 @@ export class PanelExporter {
       registeredOn: x.registered_on,
       // Erased rows have the pseudonym '' (insight-erasure.ts).
       erased: x.pseudonym === '',
-      make: (first) => decode!(x.pseudonym, JSON.parse(x.panel!) as (string | number | boolean)[], first),
+      make: (first) => item!(x.pseudonym, x.panel!, first),
     });
     let carry: PersonRow[] = [];
     const size = full ? this.pageSize : this.pageSize * 4;
@@ -158,7 +158,7 @@ interface PersonRow {
   status: 'open' | 'closed';
   registeredOn: string;
   erased?: boolean;
-  make(firstRound: string): PanelRecord;
+  make(firstRound: string): PanelItem;
 }
 
 /** A person's open case, else their latest registered one; erased rows never. Sorted by pseudonym. */

@@ -2,7 +2,7 @@ import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { QUESTIONNAIRE_V1, type Questionnaire } from '../../questionnaires/questionnaire.js';
 import { allUnknown } from '../../questionnaires/answers.fixtures.js';
 import { row, times } from '../testing/rows.fixtures.js';
-import { csvChunks, ndjsonChunks, panelColumns, panelRecord, parquetChunks, type PanelRecord } from './panel.js';
+import { csvChunks, fragmentItems, itemOf, ndjsonChunks, panelColumns, panelFragment, panelRecord, parquetChunks, type PanelItem, type PanelRecord } from './panel.js';
 
 const V2: Questionnaire = { version: 2, questions: [...QUESTIONNAIRE_V1.questions.slice(0, 3), { key: 'housingSituation', label: 'Boende', type: 'single', options: [{ code: 'own', label: 'Eget' }, { code: 'unknown', label: 'Vet ej' }] }] };
 const columns = panelColumns([QUESTIONNAIRE_V1, V2]);
@@ -14,8 +14,8 @@ async function collect(gen: AsyncIterable<Buffer>): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-async function* pages(records: PanelRecord[], size: number): AsyncGenerator<PanelRecord[]> {
-  for (let i = 0; i < records.length; i += size) yield records.slice(i, i + size);
+async function* pages(records: PanelRecord[], size: number): AsyncGenerator<PanelItem[]> {
+  for (let i = 0; i < records.length; i += size) yield records.slice(i, i + size).map(itemOf);
 }
 
 describe('panel export', () => {
@@ -74,5 +74,25 @@ describe('panel export', () => {
     const flat = (r: PanelRecord) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Array.isArray(v) ? v.join(';') : v]));
     expect(back[0]).toEqual(flat(records[0]!));
     expect(back[2500]).toEqual(flat(records[2500]!));
+  });
+  it('a stored fragment gives the same record, and (one questionnaire) the same CSV line without decoding', async () => {
+    const v1Columns = panelColumns([QUESTIONNAIRE_V1]);
+    const rows = [
+      row({ answers: { ...allUnknown(), workObstacles: ['mental_health', 'language'] }, interventions: [{ type: 'language_coach', provider: 'municipality' }], childrenInHousehold: 2, longTerm: true }),
+      row({ answers: null, priority: null, childrenInHousehold: 'unknown' }),
+      row({ status: 'closed', unit: null, closureReason: 'employment', answers: null }),
+    ];
+    const roundCtx = { ...ctx, label: 'Omgång, "vår" 2026' };
+    for (const [cols, direct] of [[v1Columns, true], [columns, false]] as const) {
+      const make = fragmentItems(roundCtx, cols);
+      for (const r of rows) {
+        const item = make(r.pseudonym, panelFragment(r, QUESTIONNAIRE_V1), '2025-H2');
+        const expected = panelRecord(r, { ...roundCtx, firstRound: '2025-H2' }, cols);
+        expect(item.record()).toEqual(expected);
+        expect(item.csv !== undefined).toBe(direct);
+        const viaRecord = (await collect(csvChunks(cols, pages([expected], 1)))).toString('utf8').split('\n')[1];
+        if (direct) expect(item.csv).toBe(viaRecord);
+      }
+    }
   });
 });

@@ -182,11 +182,13 @@ export function panelEncoder(ctx: PanelContext, columns: readonly CodebookColumn
 }
 
 /**
- * A row's panel values in a fixed layout for its round's questionnaire, computed when the row is
- * written (the projection stores them as text beside the row), so an export reads one short
- * string per row instead of taking apart a JSON document: unit, priority, status, closureReason,
- * gender, birthYear, bornAbroad, childrenInHousehold, one value per question (multi: codes joined
- * by ";"), activeInterventions, benefitMonthsLast12, longTerm, veryLongTerm.
+ * A row's panel values in a fixed layout for its round's questionnaire: unit, priority, status,
+ * closureReason, gender, birthYear, bornAbroad, childrenInHousehold, one value per question
+ * (multi: codes joined by ";"), activeInterventions, benefitMonthsLast12, longTerm, veryLongTerm.
+ * The projection stores them joined by commas beside the row (`panelFragment`), so an export
+ * reads one short string per row, and for CSV copies it into the line as it is: every value is a
+ * code (snake_case, enforced when a questionnaire is published), a number or true/false, so none
+ * needs quoting.
  */
 export function panelValues(row: SnapshotRow, questionnaire: Questionnaire): (string | number | boolean)[] {
   const answers = questionnaire.questions.map((q) => {
@@ -211,6 +213,39 @@ export function panelValues(row: SnapshotRow, questionnaire: Questionnaire): (st
     row.longTerm,
     row.veryLongTerm,
   ];
+}
+
+export function panelFragment(row: SnapshotRow, questionnaire: Questionnaire): string {
+  return panelValues(row, questionnaire).join(',');
+}
+
+/** One row of a panel page: its record, and its CSV line when that is ready without the record. */
+export interface PanelItem {
+  readonly csv: string | undefined;
+  record(): PanelRecord;
+}
+
+export function itemOf(record: PanelRecord): PanelItem {
+  return { csv: undefined, record: () => record };
+}
+
+/**
+ * Items for stored fragments (panelFragment) of one round. When the panel's question columns are
+ * exactly the round's questions, in order (one questionnaire version), a CSV line is the round's
+ * prefix, the fragment and the first round, without taking anything apart.
+ */
+export function fragmentItems(ctx: PanelContext, columns: readonly CodebookColumn[]): (pseudonym: string, fragment: string, firstRound: string) => PanelItem {
+  const decode = panelValuesDecoder(ctx, columns);
+  const questionNames = columns.filter((c) => c.question).map((c) => c.name);
+  const direct = questionNames.length === ctx.questionnaire.questions.length && questionNames.every((n, i) => ctx.questionnaire.questions[i]!.key === n);
+  const prefix = [ctx.municipality, ctx.roundId, ctx.label, ctx.referenceDate].map((v) => csvField(v)).join(',');
+  const numbers = new Set([5, 8 + ctx.questionnaire.questions.length, 9 + ctx.questionnaire.questions.length]);
+  const booleans = new Set([10 + ctx.questionnaire.questions.length, 11 + ctx.questionnaire.questions.length]);
+  const values = (fragment: string) => fragment.split(',').map((v, i) => (numbers.has(i) ? Number(v) : booleans.has(i) ? v === 'true' : v));
+  return (pseudonym, fragment, firstRound) => ({
+    csv: direct ? `${csvField(pseudonym)},${prefix},${fragment},${csvField(firstRound)}` : undefined,
+    record: () => decode(pseudonym, values(fragment), firstRound),
+  });
 }
 
 /** The record maker for stored panel values (see panelValues) of one round. */
@@ -260,13 +295,18 @@ function csvField(v: PanelValue): string {
 }
 
 /** Encoders: each takes pages of records and yields bytes as they are ready (nothing waits for the end). */
-export async function* csvChunks(columns: readonly CodebookColumn[], pages: AsyncIterable<PanelRecord[]>): AsyncGenerator<Buffer> {
+export async function* csvChunks(columns: readonly CodebookColumn[], pages: AsyncIterable<PanelItem[]>): AsyncGenerator<Buffer> {
   const names = columns.map((c) => c.name);
   yield Buffer.from(names.join(',') + '\n');
   for await (const page of pages) {
     if (page.length === 0) continue;
     let out = '';
-    for (const r of page) {
+    for (const item of page) {
+      if (item.csv !== undefined) {
+        out += item.csv + '\n';
+        continue;
+      }
+      const r = item.record();
       let line = csvField(r[names[0]!]!);
       for (let i = 1; i < names.length; i++) line += ',' + csvField(r[names[i]!]!);
       out += line + '\n';
@@ -275,18 +315,24 @@ export async function* csvChunks(columns: readonly CodebookColumn[], pages: Asyn
   }
 }
 
-export async function* ndjsonChunks(columns: readonly CodebookColumn[], pages: AsyncIterable<PanelRecord[]>): AsyncGenerator<Buffer> {
+export async function* ndjsonChunks(columns: readonly CodebookColumn[], pages: AsyncIterable<PanelItem[]>): AsyncGenerator<Buffer> {
   for await (const page of pages) {
     if (page.length === 0) continue;
-    yield Buffer.from(page.map((r) => JSON.stringify(Object.fromEntries(columns.map((c) => [c.name, r[c.name]])))).join('\n') + '\n');
+    yield Buffer.from(page.map((item) => JSON.stringify(ordered(columns, item.record()))).join('\n') + '\n');
   }
+}
+
+function ordered(columns: readonly CodebookColumn[], r: PanelRecord): PanelRecord {
+  const o: PanelRecord = {};
+  for (const c of columns) o[c.name] = r[c.name]!;
+  return o;
 }
 
 /**
  * Parquet, written incrementally: every page becomes one row group, and the writer's buffer is
  * handed on and emptied after each (the file's metadata, written last, only keeps offsets).
  */
-export async function* parquetChunks(columns: readonly CodebookColumn[], pages: AsyncIterable<PanelRecord[]>, kv: Record<string, string> = {}): AsyncGenerator<Buffer> {
+export async function* parquetChunks(columns: readonly CodebookColumn[], pages: AsyncIterable<PanelItem[]>, kv: Record<string, string> = {}): AsyncGenerator<Buffer> {
   const out: Buffer[] = [];
   const writer = new ByteWriter(1 << 20) as ByteWriter & { flush(): void };
   writer.flush = () => {
@@ -304,7 +350,8 @@ export async function* parquetChunks(columns: readonly CodebookColumn[], pages: 
   yield* drain();
   for await (const page of pages) {
     if (page.length === 0) continue;
-    await pq.write({ columnData: columns.map((c) => ({ name: c.name, data: page.map((r) => flat(r[c.name]!)) })), rowGroupSize: page.length });
+    const records = page.map((item) => item.record());
+    await pq.write({ columnData: columns.map((c) => ({ name: c.name, data: records.map((r) => flat(r[c.name]!)) })), rowGroupSize: page.length });
     yield* drain();
   }
   await pq.finish();

@@ -1,6 +1,6 @@
 import { CASE_EVENT_TYPES } from '../../cases/case.events.js';
 import { QUESTIONNAIRE_V1, type Question, type Questionnaire } from '../../questionnaires/questionnaire.js';
-import { panelValues } from '../exports/panel.js';
+import { panelFragment } from '../exports/panel.js';
 import type { SqlExecutor, StoredEvent } from '../../shared/event-store/event-store.port.js';
 import type { Projection } from '../../shared/projections/projection.js';
 import { caseIdOfStream } from '../../shared/streams.js';
@@ -88,7 +88,7 @@ export const roundSnapshotsProjection: Projection = {
         status text NOT NULL,
         registered_on text NOT NULL,
         row jsonb NOT NULL,
-        -- The row's values for the panel export (panel.ts panelValues), as JSON text.
+        -- The row's values for the panel export, comma-separated (panel.ts panelFragment).
         panel text NOT NULL,
         PRIMARY KEY (tenant, round_id, case_id)
       )`);
@@ -272,7 +272,7 @@ async function writeRows(tx: SqlExecutor, round: { tenant: string; roundId: stri
       `INSERT INTO snapshot_rows (tenant, round_id, case_id, pseudonym, status, registered_on, row, panel)
        SELECT $1, $2, x->'r'->>'caseId', x->'r'->>'pseudonym', x->'r'->>'status', x->'r'->>'registeredOn', x->'r', x->>'p' FROM jsonb_array_elements($3::jsonb) AS x
        ON CONFLICT (tenant, round_id, case_id) DO UPDATE SET status = EXCLUDED.status, row = EXCLUDED.row, panel = EXCLUDED.panel`,
-      [round.tenant, round.roundId, JSON.stringify(rows.slice(i, i + 2000).map((r) => ({ r, p: JSON.stringify(panelValues(r, questionnaire)) })))],
+      [round.tenant, round.roundId, JSON.stringify(rows.slice(i, i + 2000).map((r) => ({ r, p: panelFragment(r, questionnaire) })))],
     );
   }
 }
