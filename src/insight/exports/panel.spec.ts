@@ -90,8 +90,11 @@ describe('panel export', () => {
         const expected = panelRecord(r, { ...roundCtx, firstRound: '2025-H2' }, cols);
         expect(item.record()).toEqual(expected);
         expect(item.csv !== undefined).toBe(direct);
-        const viaRecord = (await collect(csvChunks(cols, pages([expected], 1)))).toString('utf8').split('\n')[1];
-        if (direct) expect(item.csv).toBe(viaRecord);
+        if (!direct) continue;
+        expect(item.csv!()).toBe((await collect(csvChunks(cols, pages([expected], 1)))).toString('utf8').split('\n')[1]);
+        expect(JSON.parse(item.json!())).toEqual(expected);
+        expect(Object.keys(JSON.parse(item.json!()))).toEqual(cols.map((c) => c.name));
+        expect(item.cells!()).toEqual(cols.map((c) => (Array.isArray(expected[c.name]) ? (expected[c.name] as string[]).join(';') : expected[c.name])));
       }
     }
   });

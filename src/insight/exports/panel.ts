@@ -219,32 +219,58 @@ export function panelFragment(row: SnapshotRow, questionnaire: Questionnaire): s
   return panelValues(row, questionnaire).join(',');
 }
 
-/** One row of a panel page: its record, and its CSV line when that is ready without the record. */
+/**
+ * One row of a panel page: its record, and, when they can be had without the record, its CSV
+ * line, NDJSON line and flat cells (column order; multi answers joined by ";").
+ */
 export interface PanelItem {
-  readonly csv: string | undefined;
   record(): PanelRecord;
+  csv?(): string;
+  json?(): string;
+  cells?(): (string | number | boolean)[];
 }
 
 export function itemOf(record: PanelRecord): PanelItem {
-  return { csv: undefined, record: () => record };
+  return { record: () => record };
 }
 
 /**
  * Items for stored fragments (panelFragment) of one round. When the panel's question columns are
- * exactly the round's questions, in order (one questionnaire version), a CSV line is the round's
- * prefix, the fragment and the first round, without taking anything apart.
+ * exactly the round's questions, in order (one questionnaire version), the CSV line, the NDJSON
+ * line and the cells are put together from the round's fixed part and the fragment's values,
+ * without making a record.
  */
 export function fragmentItems(ctx: PanelContext, columns: readonly CodebookColumn[]): (pseudonym: string, fragment: string, firstRound: string) => PanelItem {
   const decode = panelValuesDecoder(ctx, columns);
+  const n = ctx.questionnaire.questions.length;
   const questionNames = columns.filter((c) => c.question).map((c) => c.name);
-  const direct = questionNames.length === ctx.questionnaire.questions.length && questionNames.every((n, i) => ctx.questionnaire.questions[i]!.key === n);
-  const prefix = [ctx.municipality, ctx.roundId, ctx.label, ctx.referenceDate].map((v) => csvField(v)).join(',');
-  const numbers = new Set([5, 8 + ctx.questionnaire.questions.length, 9 + ctx.questionnaire.questions.length]);
-  const booleans = new Set([10 + ctx.questionnaire.questions.length, 11 + ctx.questionnaire.questions.length]);
-  const values = (fragment: string) => fragment.split(',').map((v, i) => (numbers.has(i) ? Number(v) : booleans.has(i) ? v === 'true' : v));
+  const direct = questionNames.length === n && questionNames.every((name, i) => ctx.questionnaire.questions[i]!.key === name);
+  const numbers = new Set([5, 8 + n, 9 + n]);
+  const booleans = new Set([10 + n, 11 + n]);
+  const typed = (v: string, i: number): string | number | boolean => (numbers.has(i) ? Number(v) : booleans.has(i) ? v === 'true' : v);
+  const values = (fragment: string) => fragment.split(',').map(typed);
+  if (!direct) return (pseudonym, fragment, firstRound) => ({ record: () => decode(pseudonym, values(fragment), firstRound) });
+  const fixed = [ctx.municipality, ctx.roundId, ctx.label, ctx.referenceDate];
+  const csvPrefix = fixed.map((v) => csvField(v)).join(',');
+  // The names of the fragment's values, in order, as JSON keys; which of them are multi or raw (numbers, booleans).
+  const valueNames = columns.slice(5, 5 + 12 + n).map((c) => c.name);
+  const multi = new Set(columns.slice(5, 5 + 12 + n).flatMap((c, i) => (c.type === 'codes' ? [i] : [])));
+  const jsonPrefix = `,"municipality":${JSON.stringify(ctx.municipality)},"roundId":${JSON.stringify(ctx.roundId)},"round":${JSON.stringify(ctx.label)},"referenceDate":${JSON.stringify(ctx.referenceDate)}`;
+  const jsonKeys = valueNames.map((name) => `,${JSON.stringify(name)}:`);
   return (pseudonym, fragment, firstRound) => ({
-    csv: direct ? `${csvField(pseudonym)},${prefix},${fragment},${csvField(firstRound)}` : undefined,
     record: () => decode(pseudonym, values(fragment), firstRound),
+    csv: () => `${csvField(pseudonym)},${csvPrefix},${fragment},${csvField(firstRound)}`,
+    json: () => {
+      const v = fragment.split(',');
+      let out = `{"pseudonym":${JSON.stringify(pseudonym)}${jsonPrefix}`;
+      for (let i = 0; i < v.length; i++) {
+        const x = v[i]!;
+        // Codes are snake_case and numbers are digits: no escaping is ever needed inside them.
+        out += jsonKeys[i]! + (numbers.has(i) || booleans.has(i) ? x : multi.has(i) && x !== 'not_assessed' ? `["${x.split(';').join('","')}"]` : `"${x}"`);
+      }
+      return `${out},"firstRound":${JSON.stringify(firstRound)}}`;
+    },
+    cells: () => [pseudonym, ...fixed, ...values(fragment), firstRound],
   });
 }
 
@@ -302,8 +328,8 @@ export async function* csvChunks(columns: readonly CodebookColumn[], pages: Asyn
     if (page.length === 0) continue;
     let out = '';
     for (const item of page) {
-      if (item.csv !== undefined) {
-        out += item.csv + '\n';
+      if (item.csv) {
+        out += item.csv() + '\n';
         continue;
       }
       const r = item.record();
@@ -318,7 +344,7 @@ export async function* csvChunks(columns: readonly CodebookColumn[], pages: Asyn
 export async function* ndjsonChunks(columns: readonly CodebookColumn[], pages: AsyncIterable<PanelItem[]>): AsyncGenerator<Buffer> {
   for await (const page of pages) {
     if (page.length === 0) continue;
-    yield Buffer.from(page.map((item) => JSON.stringify(ordered(columns, item.record()))).join('\n') + '\n');
+    yield Buffer.from(page.map((item) => (item.json ? item.json() : JSON.stringify(ordered(columns, item.record())))).join('\n') + '\n');
   }
 }
 
@@ -350,8 +376,8 @@ export async function* parquetChunks(columns: readonly CodebookColumn[], pages: 
   yield* drain();
   for await (const page of pages) {
     if (page.length === 0) continue;
-    const records = page.map((item) => item.record());
-    await pq.write({ columnData: columns.map((c) => ({ name: c.name, data: records.map((r) => flat(r[c.name]!)) })), rowGroupSize: page.length });
+    const rows = page.map((item) => (item.cells ? item.cells() : columns.map((c) => flat(item.record()[c.name]!))));
+    await pq.write({ columnData: columns.map((c, i) => ({ name: c.name, data: rows.map((r) => r[i]!) })), rowGroupSize: page.length });
     yield* drain();
   }
   await pq.finish();
