@@ -18,6 +18,8 @@ describe('bulk simulator (PostgreSQL)', () => {
   beforeAll(async () => {
     db = await createTestDatabase('bulksim');
     pool = new pg.Pool({ connectionString: db.url, max: 10 });
+    // An idle client terminated from outside (e.g. a forced DROP DATABASE at teardown) must not crash the suite.
+    pool.on('error', () => undefined);
     store = await PostgresEventStore.create(pool);
     vault = new PersonVault(pool, { masterKey: randomBytes(32), pseudonymKey: randomBytes(32) });
   });
