@@ -89,7 +89,8 @@ describe('demo seeding on start (end to end)', () => {
     } finally {
       await t2.close();
     }
-  });
+    // A second app starts while the first one's projections still digest the demo's 17k events.
+  }, 180_000);
 
   it('does nothing with DEMO=false', async () => {
     const none: string[] = [];
