@@ -342,9 +342,28 @@ export async function* csvChunks(columns: readonly CodebookColumn[], pages: Asyn
 }
 
 export async function* ndjsonChunks(columns: readonly CodebookColumn[], pages: AsyncIterable<PanelItem[]>): AsyncGenerator<Buffer> {
+  // Lines are written straight into a buffer: joining thousands of lines made of many small pieces
+  // into one string first cost more than making them.
+  const size = 4 << 20;
+  let buf = Buffer.allocUnsafe(size);
+  let off = 0;
   for await (const page of pages) {
-    if (page.length === 0) continue;
-    yield Buffer.from(page.map((item) => (item.json ? item.json() : JSON.stringify(ordered(columns, item.record())))).join('\n') + '\n');
+    for (const item of page) {
+      const line = item.json ? item.json() : JSON.stringify(ordered(columns, item.record()));
+      // A UTF-16 unit is at most 3 bytes of UTF-8.
+      if (off + line.length * 3 + 1 > buf.length) {
+        if (off > 0) yield buf.subarray(0, off);
+        buf = Buffer.allocUnsafe(Math.max(size, line.length * 3 + 1));
+        off = 0;
+      }
+      off += buf.write(line, off);
+      buf[off++] = 10;
+    }
+    if (off > 0) {
+      yield buf.subarray(0, off);
+      buf = Buffer.allocUnsafe(size);
+      off = 0;
+    }
   }
 }
 
