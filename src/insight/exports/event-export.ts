@@ -1,3 +1,4 @@
+import { CASE_EVENT_TYPES } from '../../cases/case.events.js';
 import type { StoredEvent } from '../../shared/event-store/event-store.port.js';
 import { caseIdOfStream } from '../../shared/streams.js';
 
@@ -11,17 +12,7 @@ import { caseIdOfStream } from '../../shared/streams.js';
  * events) is left out rather than guessed safe.
  */
 export const EXPORTED_TYPES = [
-  'CaseRegistered',
-  'AssessmentRecorded',
-  'AssessmentCorrected',
-  'PrioritySet',
-  'CaseTransferred',
-  'InterventionStarted',
-  'InterventionEnded',
-  'BenefitMonthRecorded',
-  'BenefitMonthWithdrawn',
-  'CaseClosed',
-  'CaseReopened',
+  ...CASE_EVENT_TYPES,
   'RoundOpened',
   'RoundClosed',
   'QuestionnairePublished',
