@@ -90,27 +90,50 @@ interface AppendRow {
 
 const APPEND_SQL = 'SELECT status, stream_version, positions, recorded_at FROM event_store_append($1, $2, $3, $4, $5, $6, $7, $8, $9)';
 const COLUMNS = 'position, recorded_at, version, schema_version, id, stream_id, tenant, type, data, metadata';
-// Shaped for readAll's speed (measured): recorded_at travels as epoch milliseconds (stored at
-// millisecond precision; a number parses far faster than a timestamptz), and data and metadata
-// as one JSON array text, parsed with one JSON.parse instead of two.
-const SELECT_COLUMNS = `position, (extract(epoch FROM recorded_at) * 1000)::float8, version, schema_version, id, stream_id, tenant, type, '[' || data || ',' || metadata || ']'`;
-type EventRow = [string, number, number, number, string, string, string, string, string];
+// Shaped for read speed (measured with bench:store and --cpu-prof): each event travels as one
+// JSON array text, built by PostgreSQL and parsed with one JSON.parse. node-postgres makes a
+// string of every column before any parser runs: nine columns cost Node ~13 µs an event, one
+// JSON text ~9 µs (and PostgreSQL a little less), and a single column lets readAll turn rows
+// into events as they arrive (see EVENT_PARSER). recorded_at travels as epoch milliseconds from
+// date_part (a float8, several times cheaper than extract, which is numeric); the store keeps
+// milliseconds, so rounding gives the stored instant back exactly. Text columns are escaped for
+// JSON with replace (cheaper than to_json): a stream name may contain `"` or `\`; a control
+// character, which no validated name or type has, would make JSON.parse throw rather than
+// misread. No column is nullable.
+const jsonString = (column: string) => String.raw`'"' || replace(replace(${column}, E'\\', E'\\\\'), '"', E'\\"') || '"'`;
+const SELECT_COLUMNS =
+  `'[' || position || ',' || date_part('epoch', recorded_at) * 1000 || ',' || version || ',' || schema_version || ',"' || id || '",' || ` +
+  `${jsonString('stream_id')} || ',' || ${jsonString('tenant')} || ',' || ${jsonString('type')} || ',' || data || ',' || metadata || ']'`;
+type EventRow = [string];
+type EventArray = [number, number, number, number, string, string, string, string, Record<string, unknown>, StoredEvent['metadata']];
 
-function toStored(r: EventRow): StoredEvent {
-  const [data, metadata] = JSON.parse(r[8]) as [Record<string, unknown>, StoredEvent['metadata']];
+function parseEvent(text: string): StoredEvent {
+  const e = JSON.parse(text) as EventArray;
   return {
-    id: r[4],
-    stream: r[5],
-    tenant: r[6],
-    version: r[2],
-    position: Number(r[0]),
-    type: r[7],
-    schemaVersion: r[3],
-    data,
-    metadata,
-    recordedAt: new Date(r[1]),
+    id: e[4],
+    stream: e[5],
+    tenant: e[6],
+    version: e[2],
+    position: e[0],
+    type: e[7],
+    schemaVersion: e[3],
+    data: e[8],
+    metadata: e[9],
+    recordedAt: new Date(Math.round(e[1])),
   };
 }
+
+function toStored(r: EventRow): StoredEvent {
+  return parseEvent(r[0]);
+}
+
+/**
+ * readAll's rows become events inside node-postgres, as each row arrives: the one column's type
+ * parser is parseEvent, so a page of row texts (~570 bytes an event) no longer waits beside its
+ * events for the page to end, to be copied by the garbage collector (measured with 5,000-event
+ * pages: Node CPU 8.5 µs an event instead of 9.1 µs when the same rows are parsed afterwards).
+ */
+const EVENT_PARSER = { getTypeParser: () => parseEvent } as unknown as pg.CustomTypesConfig;
 
 export class PostgresEventStore implements EventStore {
   private readonly upcasters = new Upcasters();
@@ -477,22 +500,26 @@ export class PostgresEventStore implements EventStore {
   /**
    * Keyset pages over the position index; each page is one short query (no open cursor). The
    * next page is requested as soon as a page arrives, so PostgreSQL reads it while this page is
-   * turned into events and handed out (two connections, two cores).
+   * handed out and node-postgres turns its rows into events as they come in (EVENT_PARSER; two
+   * connections, two cores).
    */
   async *readAll(options: ReadAllOptions = {}): AsyncGenerator<StoredEvent[]> {
     const batchSize = Math.max(1, Math.min(options.batchSize ?? 1000, 100_000));
     const { text, values } = readAllQuery(options);
     const page = (from: number) => {
-      const p = this.pool.query<EventRow>({ text, values: [from, batchSize, ...values], rowMode: 'array' });
+      const p = this.pool.query<[StoredEvent]>({ text, values: [from, batchSize, ...values], rowMode: 'array', types: EVENT_PARSER });
       p.catch(() => undefined); // a prefetch the consumer no longer wants must not go unhandled
       return p;
     };
-    let next: Promise<pg.QueryResult<EventRow>> | undefined = page(options.fromPosition ?? 0);
+    let next: Promise<pg.QueryResult<[StoredEvent]>> | undefined = page(options.fromPosition ?? 0);
     while (next) {
-      const { rows }: pg.QueryResult<EventRow> = await next;
+      const { rows }: pg.QueryResult<[StoredEvent]> = await next;
       if (rows.length === 0) return;
-      next = rows.length === batchSize ? page(Number(rows[rows.length - 1][0])) : undefined;
-      yield this.upcasters.applyAll(rows.map(toStored));
+      const events = new Array<StoredEvent>(rows.length);
+      for (let i = 0; i < rows.length; i++) events[i] = rows[i][0];
+      // The keyset: the last position as stored, taken before upcasters see the events.
+      next = rows.length === batchSize ? page(events[events.length - 1].position) : undefined;
+      yield this.upcasters.applyAll(events);
     }
   }
 
