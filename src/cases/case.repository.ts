@@ -103,12 +103,10 @@ export class CaseRepository {
   }
 
   /**
-   * Appends, and returns the appended events as a read of the stream would give them, so that
-   * the command's answer needs no second read of the stream. They are taken from the inline
-   * callback, which the store calls with the stored events (positions, versions, recordedAt) in
-   * the append's transaction; `stored` is undefined when they cannot be vouched for (the store
-   * answered a duplicate without calling it, or a retried batch called it for a rolled-back
-   * attempt), and the caller reads the stream instead.
+   * Appends, and returns the appended events as a read of the stream would give them (from the
+   * store's answer), so that the command's answer needs no second read of the stream; `stored` is
+   * undefined when the store cannot vouch for them (a duplicate, or an adapter without them), and
+   * the caller reads the stream instead.
    */
   private async append(
     meta: CommandMeta,
@@ -125,24 +123,18 @@ export class CaseRepository {
       metadata: { ...e.metadata, correlationId },
     }));
     const inline = this.projections.inline();
-    let seen: StoredEvent[] | undefined;
     const result = await this.store.append(streams.case(meta.municipality, caseId), events, {
       expectedVersion,
       tenant: meta.municipality,
       // Inline views (open case per person, round guard) are written in the same transaction.
-      inline: async (tx, stored) => {
-        seen = stored;
+      inline: async (tx, pending) => {
         if (alsoInTransaction) await alsoInTransaction(tx);
-        await inline(tx, stored);
+        await inline(tx, pending);
       },
     });
-    const vouched =
-      seen !== undefined &&
-      seen.length === result.positions.length &&
-      seen.every((e, i) => e.position === result.positions[i]) &&
-      seen[seen.length - 1]!.version === result.nextExpectedVersion;
-    // Through JSON, as the store keeps them: a read gives no undefined fields and no shared objects.
-    return { result, stored: vouched ? seen!.map((e) => ({ ...e, data: JSON.parse(JSON.stringify(e.data)), metadata: JSON.parse(JSON.stringify(e.metadata)) })) : undefined };
+    const stored = result.storedEvents?.();
+    const vouched = stored !== undefined && stored.length === result.positions.length && stored[stored.length - 1]!.version === result.nextExpectedVersion;
+    return { result, stored: vouched ? stored : undefined };
   }
 }
 

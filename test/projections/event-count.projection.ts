@@ -5,8 +5,9 @@ import type { Projection } from '../../src/shared/projections/projection.js';
  * The engine tests' read model: how many events of each handled type each stream has. Easy to
  * compute straight from the log, so "the read model equals the log" is a precise check.
  *
- * Idempotent per event: a (stream, type) row remembers the last position it counted, and only
- * later events are counted — applying a batch twice, or half of it again, changes nothing.
+ * Idempotent per event: the ids it counted are remembered (`counted`), and only new ones are
+ * counted — applying a batch twice, or half of it again, changes nothing. By id, not by position:
+ * inline, events are applied before the store gives them their positions (EventStore.append).
  * Beside it, `applied` logs every application without that protection, so the tests can see
  * whether the engine itself ever applied an event twice (idempotence would hide it in the counts).
  */
@@ -25,17 +26,18 @@ export function eventCountProjection(o: EventCountOptions = {}): Projection {
   const write = async (tx: SqlExecutor, events: readonly StoredEvent[]) => {
     if (events.length === 0) return;
     await tx.query(
-      `WITH ev AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(stream, type, position)),
+      `WITH ev AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::uuid[]) AS u(stream, type, position, id)),
+            fresh_ids AS (INSERT INTO counted (id) SELECT id FROM ev ON CONFLICT (id) DO NOTHING RETURNING id),
             fresh AS (SELECT ev.stream, ev.type, count(*) AS n, max(ev.position) AS last
-                        FROM ev LEFT JOIN event_counts c ON c.stream = ev.stream AND c.type = ev.type
-                       WHERE c.last_position IS NULL OR ev.position > c.last_position
+                        FROM ev JOIN fresh_ids USING (id)
                        GROUP BY ev.stream, ev.type)
        INSERT INTO event_counts (stream, type, count, last_position) SELECT stream, type, n, last FROM fresh
-       ON CONFLICT (stream, type) DO UPDATE SET count = event_counts.count + excluded.count, last_position = excluded.last_position`,
-      [events.map((e) => e.stream), events.map((e) => e.type), events.map((e) => e.position)],
+       ON CONFLICT (stream, type) DO UPDATE SET count = event_counts.count + excluded.count,
+                                                last_position = greatest(event_counts.last_position, excluded.last_position)`,
+      [events.map((e) => e.stream), events.map((e) => e.type), events.map((e) => e.position), events.map((e) => e.id)],
     );
-    // Deliberately not idempotent: a position listed twice here means the engine applied it twice.
-    await tx.query('INSERT INTO applied (position) SELECT unnest($1::bigint[])', [events.map((e) => e.position)]);
+    // Deliberately not idempotent: an id listed twice here means the engine applied it twice.
+    await tx.query('INSERT INTO applied (id) SELECT unnest($1::uuid[])', [events.map((e) => e.id)]);
   };
   return {
     name: o.name ?? 'event_counts',
@@ -44,7 +46,8 @@ export function eventCountProjection(o: EventCountOptions = {}): Projection {
     handles: o.handles ?? ['A', 'B', 'C'],
     async setup(tx) {
       await tx.query(`CREATE TABLE event_counts (stream text NOT NULL, type text NOT NULL, count bigint NOT NULL, last_position bigint NOT NULL, PRIMARY KEY (stream, type))`);
-      await tx.query('CREATE TABLE applied (position bigint NOT NULL)');
+      await tx.query('CREATE TABLE counted (id uuid PRIMARY KEY)');
+      await tx.query('CREATE TABLE applied (id uuid NOT NULL)');
     },
     async apply(tx, events) {
       if (o.check) for (const e of events) o.check(e);
@@ -74,6 +77,6 @@ export function sorted(m: Map<string, number>): [string, number][] {
 
 /** Every handled event of the log applied exactly once by the engine (not merely absorbed by idempotence). */
 export async function appliedOnce(tx: SqlExecutor, log: readonly StoredEvent[], handles = ['A', 'B', 'C']): Promise<{ total: number; distinct: number; expected: number }> {
-  const { rows } = await tx.query<{ total: string; distinct: string }>('SELECT count(*) AS total, count(DISTINCT position) AS distinct FROM applied');
+  const { rows } = await tx.query<{ total: string; distinct: string }>('SELECT count(*) AS total, count(DISTINCT id) AS distinct FROM applied');
   return { total: Number(rows[0]!.total), distinct: Number(rows[0]!.distinct), expected: log.filter((e) => handles.includes(e.type)).length };
 }

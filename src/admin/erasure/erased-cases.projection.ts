@@ -9,14 +9,22 @@ import { erasedCaseIdsOf, PERSON_ERASED } from './person-erased.event.js';
 
 export const ERASED_CASES = 'erased_cases';
 
+/** Advisory lock namespace (two-key form) per case id: guard shared, erasure exclusive. */
+export const CASE_LOCK = 727_194;
+
 /**
  * Inline: which cases have been erased, and a guard that nothing more is written to them.
  *
- * The guard runs in the append's transaction of every case event (appends are serialised by the
- * store, see round_guard): a command that was decided before the erasure but appends after it
- * answers 404 and writes nothing, so no fact about an erased person enters the log after their
- * key is gone. A registration is never refused: it opens a new case id (a person registered again
- * after erasure gets a new key; see PersonVault.registerPerson).
+ * The guard runs in the append's transaction of every case event: a command that was decided
+ * before the erasure but appends after it answers 404 and writes nothing, so no fact about an
+ * erased person enters the log after their key is gone. Inline projections run before the append
+ * lock, so the race is settled by an advisory lock per case (CASE_LOCK): the guard takes it
+ * shared before it looks, the erasure exclusively before it marks the case, and each holds it to
+ * its commit. Whichever comes second waits for the first to commit: a command first commits before
+ * the erasure (its events are erased with the rest of the case), an erasure first makes the
+ * command's look (a new statement, so a new snapshot) find the case erased. A registration is
+ * never refused: it opens a new case id (a person registered again after erasure gets a new key;
+ * see PersonVault.registerPerson).
  *
  * Exports and log replays read `erased_cases` to leave the erased cases out (erasedCaseIds).
  */
@@ -27,7 +35,9 @@ export const erasedCasesProjection: Projection = {
   handles: [PERSON_ERASED, ...CASE_EVENT_TYPES.filter((t) => t !== 'CaseRegistered')],
 
   async setup(tx) {
-    await tx.query(`CREATE TABLE erased_cases (case_id uuid PRIMARY KEY, municipality text NOT NULL, erased_position bigint NOT NULL)`);
+    // No position column: inline projections run before positions are given (the PersonErased
+    // event's position is in the log). Migration 1764000610000 dropped it from existing builds.
+    await tx.query(`CREATE TABLE erased_cases (case_id uuid PRIMARY KEY, municipality text NOT NULL)`);
     await tx.query('CREATE INDEX erased_cases_municipality ON erased_cases (municipality)');
   },
 
@@ -36,15 +46,18 @@ export const erasedCasesProjection: Projection = {
       if (e.type === PERSON_ERASED) {
         const ids = erasedCaseIdsOf(e);
         if (ids.length === 0) continue;
+        await tx.query('SELECT pg_advisory_xact_lock($1, hashtext(id)) FROM unnest($2::text[]) AS id ORDER BY id', [CASE_LOCK, ids]);
         await tx.query(
-          `INSERT INTO erased_cases (case_id, municipality, erased_position)
-           SELECT id, $2, $3 FROM unnest($1::uuid[]) AS id ON CONFLICT (case_id) DO NOTHING`,
-          [ids, e.tenant, e.position],
+          `INSERT INTO erased_cases (case_id, municipality)
+           SELECT id, $2 FROM unnest($1::uuid[]) AS id ON CONFLICT (case_id) DO NOTHING`,
+          [ids, e.tenant],
         );
         continue;
       }
       const caseId = caseIdOfStream(e.stream);
       if (!caseId) continue;
+      // Two statements: the look must see an erasure that committed while we waited for the lock.
+      await tx.query('SELECT pg_advisory_xact_lock_shared($1, hashtext($2))', [CASE_LOCK, caseId]);
       const { rowCount } = await tx.query('SELECT 1 FROM erased_cases WHERE case_id = $1', [caseId]);
       if (rowCount) throw DomainError.notFound('case-not-found', 'Case not found.');
     }

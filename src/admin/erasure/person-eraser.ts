@@ -7,7 +7,7 @@ import { DomainError } from '../../shared/domain/domain-error.js';
 import { EVENT_STORE, StreamNotFound, type EventStore, type SqlExecutor, type StoredEvent } from '../../shared/event-store/event-store.port.js';
 import { IdempotencyStore } from '../../shared/http/idempotency/idempotency.store.js';
 import { AccessLog } from '../../shared/privacy/access-log.js';
-import { isShredded, PersonVault } from '../../shared/privacy/vault.js';
+import { isShredded, lockPerson, PersonVault } from '../../shared/privacy/vault.js';
 import { ProjectionEngine } from '../../shared/projections/projection-engine.js';
 import { quoteIdent } from '../../shared/projections/projection-schema.js';
 import { streams } from '../../shared/streams.js';
@@ -52,9 +52,9 @@ class CasesChanged extends Error {}
  *    their cases, and stored idempotent responses that mention their cases are deleted;
  * 4. the access log gets the audit rows (who, when, which cases; purpose `erasure (<basis>)`).
  *
- * The case set is read before the transaction and checked again inside it (appends are
- * serialised): a case registered in between makes the erasure decide again, so no case of the
- * person escapes it. Async read models follow by handling PersonErased themselves (case_list,
+ * The case set is read before the transaction and checked again inside it, under the person's
+ * lock (lockPerson, also taken by registrations): a case registered in between makes the erasure
+ * decide again, so no case of the person escapes it. Async read models follow by handling PersonErased themselves (case_list,
  * round_snapshots via insight-erasure.ts), so a rebuild ends the same.
  */
 @Injectable()
@@ -100,6 +100,7 @@ export class PersonEraser {
             expectedVersion: 'any',
             tenant: r.municipality,
             inline: async (tx, stored) => {
+              await lockPerson(tx, r.municipality, r.pseudonym);
               const now = await casesOf(tx, casesSchema, r.municipality, r.pseudonym);
               if (now.join() !== caseIds.join()) throw new CasesChanged();
               await this.vault.shred(r.municipality, r.pseudonym, tx);

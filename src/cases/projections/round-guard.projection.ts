@@ -4,8 +4,10 @@ import type { Projection } from '../../shared/projections/projection.js';
 /**
  * Inline guard: an assessment must not be recorded in a round that has been closed, even when
  * the command was decided while the round was still open. The assessment's append reads the
- * round's row FOR SHARE in its own transaction; closing the round updates that row. Appends are
- * serialised by the store, so whichever commits first wins and the other sees it.
+ * round's row FOR SHARE in its own transaction; closing the round updates that row. The row lock
+ * settles the race (inline projections run before the append lock, see EventStore.append): a
+ * close that comes second waits for the assessment to commit, an assessment that comes second
+ * waits for the close to commit and then reads the row as closed.
  */
 export const roundGuardProjection: Projection = {
   name: 'round_guard',

@@ -471,8 +471,8 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
         let writersDone = false;
 
         // Random delays inside the writing transactions (through an inline projection, which the
-        // PostgreSQL adapter runs in the append's transaction), and some plain appends that take
-        // the batched path, so slow and fast commits interleave.
+        // PostgreSQL adapter runs in the append's transaction, before its append lock), and some
+        // plain appends that take the batched path, so slow and fast transactions interleave.
         const writer = async (w: number) => {
           const streams = [freshStream(`w${w}a`), freshStream(`w${w}b`)];
           const versions = [0, 0];

@@ -62,10 +62,15 @@ export interface AppendOptions {
   /** Tenant of the stream (kommunkod). */
   tenant: string;
   /**
-   * Inline projections: runs inside the append's transaction with the stored events, so the
-   * views it writes never lag (e.g. "which person has an open case"). If it throws, the append
-   * fails and nothing is written. Only the PostgreSQL adapter runs it transactionally; the
-   * KurrentDB adapter runs it right after the append (documented there).
+   * Inline projections: runs inside the append's transaction with the events being appended, so
+   * the views it writes never lag (e.g. "which person has an open case"). If it throws, the
+   * append fails and nothing is written; if the append is refused (wrong expected version, a
+   * duplicate), what it wrote is rolled back. The PostgreSQL adapter runs it before the events
+   * are given their positions (so it never holds the append lock): `position` is 0 and
+   * `recordedAt` provisional, `version` is exact unless expectedVersion is 'any'. Views must
+   * therefore settle races between appends with their own keys and row locks, not rely on
+   * appends being serialised. The KurrentDB adapter runs it right after the append (documented
+   * there).
    */
   inline?: (tx: SqlExecutor, events: StoredEvent[]) => Promise<void>;
 }
@@ -77,6 +82,11 @@ export interface AppendResult {
   positions: number[];
   /** Position of the last appended event (what a command returns as X-Event-Position). */
   lastPosition: number;
+  /**
+   * The appended events as a read of the stream would give them, when the adapter has them at
+   * hand (PostgreSQL: for every append that wrote; not for a duplicate). Built on demand.
+   */
+  storedEvents?: () => StoredEvent[];
 }
 
 export interface ReadStreamOptions {

@@ -127,6 +127,7 @@ export class PersonVault {
     const normalized = normalizePin(pin);
     const pseudonym = this.pseudonym(municipality, normalized);
     const db = tx ?? this.pool;
+    if (tx) await lockPerson(tx, municipality, pseudonym);
     for (let attempt = 0; attempt < 5; attempt++) {
       const key = randomBytes(32);
       const inserted = await db.query(
@@ -512,4 +513,17 @@ class KeyCache {
   get size(): number {
     return this.entries.size;
   }
+}
+
+/** Advisory lock namespace (two-key form) per person: registration and erasure of one person. */
+export const PERSON_LOCK = 727_195;
+
+/**
+ * Serialises the transactions that register or erase the same person until they commit (the
+ * event store runs inline work before its append lock, so appends alone no longer order them):
+ * a registration after an erasure finds the key shredded and makes a new one, an erasure after a
+ * registration finds the new case (its own statements after this one see what committed).
+ */
+export async function lockPerson(tx: SqlExecutor, municipality: string, pseudonym: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [PERSON_LOCK, `${municipality}:${pseudonym}`]);
 }

@@ -36,10 +36,12 @@ import { copyIn, copyText } from './copy-in.js';
  * Compared with the xid/snapshot technique this keeps one plain integer position (what
  * projections checkpoint on) and an index-only keyset read. The price is that writers serialise;
  * write batching (below) amortises that: one transaction commits the appends of every concurrent
- * caller, so the lock is taken once per batch, not once per event. A writer that holds the lock
- * for long (a slow inline projection, a huge bulk import) holds back every other writer and with
- * them what readers can see: `vagen_event_store_reader_stall_seconds` reports how long the
- * current holder has been in its transaction. Inline projections therefore must stay short.
+ * caller, so the lock is taken once per batch, not once per event. The lock is only ever held by
+ * one server-side statement and the commit that follows it in the same message, never across a
+ * round trip to this process: batches are one autocommitted call, and appends with inline
+ * projections run those first (appendWithInline). Only a huge bulk import holds it for long, and
+ * with it what readers can see: `vagen_event_store_reader_stall_seconds` reports how long the
+ * current holder has been in its transaction.
  * Positions increase but are not dense: a rolled-back append leaves a gap, which is harmless.
  *
  * Measured limit (bench/event-store.bench.ts): one WAL flush per batch, one batch at a time. On
@@ -55,8 +57,8 @@ import { copyIn, copyText } from './copy-in.js';
  * it has committed, everything queued goes out as the next batch in one call of
  * event_store_append, one round trip, one commit. No timer delays a lone writer. Each append in a
  * batch has its own expected-version check: a conflict is reported for that append only. Appends
- * with an inline projection run in an explicit transaction, each inside a SAVEPOINT, so a failing
- * handler rolls back only its own append.
+ * with inline projections are not batched: each runs in a transaction of its own, beside the
+ * batches, so a slow or failing handler delays or fails only its own append.
  */
 export const APPEND_LOCK = 727_190_002;
 const CHANNEL = 'vagen_events';
@@ -186,7 +188,14 @@ export class PostgresEventStore implements EventStore {
       const expected = encodeExpected(options.expectedVersion);
       const prepared = prepareEvents(stream, events);
       return new Promise<AppendResult>((resolve, reject) => {
-        this.queue.push({ stream, tenant: options.tenant, expected, expectedRaw: options.expectedVersion, events: prepared, inline: options.inline, resolve, reject });
+        const pending: PendingAppend = { stream, tenant: options.tenant, expected, expectedRaw: options.expectedVersion, events: prepared, inline: options.inline, resolve, reject };
+        if (pending.inline) {
+          // Its own transaction, beside the batches (see appendWithInline).
+          const p = this.appendWithInline(pending).finally(() => this.flushes.delete(p));
+          this.flushes.add(p);
+          return;
+        }
+        this.queue.push(pending);
         this.pump();
       });
     } catch (e) {
@@ -219,8 +228,7 @@ export class PostgresEventStore implements EventStore {
 
   private async commitBatch(batch: PendingAppend[]): Promise<void> {
     try {
-      if (batch.some((a) => a.inline)) await this.commitWithInline(batch);
-      else this.settle(batch, await this.callAppend(this.pool, batch));
+      this.settle(batch, await this.callAppend(this.pool, batch));
     } catch (e) {
       if (batch.length === 1) {
         batch[0].reject(e);
@@ -277,7 +285,13 @@ export class PostgresEventStore implements EventStore {
 
   private outcome(a: PendingAppend, row: AppendRow): AppendResult | Error {
     switch (row.status) {
-      case 'ok':
+      case 'ok': {
+        const positions = row.positions!.map(Number);
+        const result: AppendResult = { nextExpectedVersion: row.stream_version!, positions, lastPosition: positions[positions.length - 1] };
+        // Not enumerable: the result stays a plain record (equal to a duplicate's answer, JSON-safe).
+        Object.defineProperty(result, 'storedEvents', { value: () => this.storedOf(a, row), enumerable: false });
+        return result;
+      }
       case 'duplicate': {
         const positions = row.positions!.map(Number);
         return { nextExpectedVersion: row.stream_version!, positions, lastPosition: positions[positions.length - 1] };
@@ -291,75 +305,107 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  private async commitWithInline(batch: PendingAppend[]): Promise<void> {
-    const client = await this.pool.connect();
-    const results: (AppendResult | Error)[] = [];
-    let appended = 0;
+  /**
+   * An append with inline projections, in a transaction of its own: BEGIN, the inline callback
+   * (its statements are round trips to this process, so they run before the append lock and
+   * never hold it), then event_store_append_one and COMMIT sent as one message. The append lock
+   * is taken inside the function and released by that COMMIT, both on the server: no round trip
+   * to Node happens while it is held. The inline writes and the events commit together or not
+   * at all. The callback sees the events as they will be stored, except that positions are not
+   * known yet (0) and recordedAt is provisional: both are given under the lock, after it. Row
+   * locks and unique keys of the inline views settle races between such transactions (see the
+   * guards in src/cases/projections and src/admin/erasure).
+   */
+  private async appendWithInline(a: PendingAppend): Promise<void> {
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      a.reject(e);
+      return;
+    }
+    let failed: unknown;
     try {
       await client.query('BEGIN');
-      let i = 0;
-      while (i < batch.length) {
-        const a = batch[i];
-        if (!a.inline) {
-          // Consecutive appends without inline projections: one call, no savepoint needed (a
-          // conflict writes nothing and does not abort the transaction).
-          let j = i;
-          while (j < batch.length && !batch[j].inline) j++;
-          const group = batch.slice(i, j);
-          const rows = await this.callAppend(client, group);
-          group.forEach((g, k) => {
-            const o = this.outcome(g, rows[k]);
-            if (!(o instanceof Error) && rows[k].status === 'ok') appended += g.events.length;
-            results.push(o);
-          });
-          i = j;
-          continue;
-        }
-        await client.query('SAVEPOINT inline_append');
-        try {
-          const [row] = await this.callAppend(client, [a]);
-          const o = this.outcome(a, row);
-          if (!(o instanceof Error) && row.status === 'ok') {
-            await a.inline!(client as unknown as SqlExecutor, this.storedOf(a, row));
-            appended += a.events.length;
-          }
-          await client.query('RELEASE SAVEPOINT inline_append');
-          results.push(o);
-        } catch (e) {
-          await client.query('ROLLBACK TO SAVEPOINT inline_append');
-          results.push(e instanceof Error ? e : new Error(String(e)));
-        }
-        i++;
+      let version = a.expected;
+      if (version < 0) {
+        const { rows } = await client.query<{ version: number }>({ name: 'event_store_stream_version', text: 'SELECT version FROM event_streams WHERE stream_id = $1', values: [a.stream] });
+        version = rows[0]?.version ?? 0;
       }
-      await client.query('COMMIT');
+      await a.inline!(client as unknown as SqlExecutor, this.pendingOf(a, version));
+      const results = (await client.query(this.appendOneSql(client, a))) as unknown as pg.QueryResult<{ stream_version: number; positions: string[]; recorded_at: Date }>[];
+      const row = results[0].rows[0];
+      const stored: AppendRow = { status: 'ok', stream_version: row.stream_version, positions: row.positions, recorded_at: row.recorded_at };
+      client.release();
+      this.metrics?.eventsAppended.inc(a.events.length);
+      a.resolve(this.outcome(a, stored) as AppendResult);
+      return;
     } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      client.release(e instanceof Error ? e : undefined);
-      throw e;
+      failed = e;
     }
-    client.release();
-    batch.forEach((a, k) => {
-      const o = results[k];
-      if (o instanceof Error) a.reject(o);
-      else a.resolve(o);
+    // Not written (the COMMIT was not reached or failed): undo the inline writes.
+    let broken = false;
+    await client.query('ROLLBACK').catch(() => {
+      broken = true;
     });
-    if (appended > 0) this.metrics?.eventsAppended.inc(appended);
+    client.release(broken ? (failed instanceof Error ? failed : new Error(String(failed))) : undefined);
+    const refused = failed as { code?: string; detail?: string };
+    if (refused?.code === 'VA409' && refused.detail) {
+      const detail = JSON.parse(refused.detail) as { status: AppendRow['status']; stream_version: number | null; positions: (number | string)[] | null };
+      const outcome = this.outcome(a, { status: detail.status, stream_version: detail.stream_version, positions: detail.positions?.map(String) ?? null, recorded_at: null });
+      if (outcome instanceof Error) a.reject(outcome);
+      else a.resolve(outcome);
+      return;
+    }
+    a.reject(failed);
   }
 
-  private storedOf(a: PendingAppend, row: AppendRow): StoredEvent[] {
-    const first = row.stream_version! - a.events.length;
+  /** The append and its COMMIT as one simple-protocol message (literals, so no parameters). */
+  private appendOneSql(client: PoolClient, a: PendingAppend): string {
+    const lit = (v: string) => client.escapeLiteral(v);
+    const arr = (values: string[], type: string) => `ARRAY[${values.map(lit).join(',')}]::${type}[]`;
+    const ev = a.events;
+    return (
+      `SELECT stream_version, positions, recorded_at FROM event_store_append_one(${lit(a.stream)}, ${lit(a.tenant)}, ${a.expected}, ` +
+      `${arr(ev.map((e) => e.id), 'uuid')}, ${arr(ev.map((e) => e.type), 'text')}, ARRAY[${ev.map((e) => e.schemaVersion).join(',')}]::integer[], ` +
+      `${arr(ev.map((e) => e.dataJson), 'json')}, ${arr(ev.map((e) => e.metadataJson), 'json')}); COMMIT`
+    );
+  }
+
+  /** The events as the inline callback sees them: no position yet, recordedAt provisional. */
+  private pendingOf(a: PendingAppend, version: number): StoredEvent[] {
+    const recordedAt = new Date();
     return a.events.map((e, k) => ({
       id: e.id,
       stream: a.stream,
       tenant: a.tenant,
-      version: first + k + 1,
-      position: Number(row.positions![k]),
+      version: version + k + 1,
+      position: 0,
       type: e.type,
       schemaVersion: e.schemaVersion,
       data: e.data,
       metadata: e.metadata,
-      recordedAt: row.recorded_at!,
+      recordedAt,
     }));
+  }
+
+  /** The appended events as a read of the stream gives them (through JSON, upcasters applied). */
+  private storedOf(a: PendingAppend, row: AppendRow): StoredEvent[] {
+    const first = row.stream_version! - a.events.length;
+    return this.upcasters.applyAll(
+      a.events.map((e, k) => ({
+        id: e.id,
+        stream: a.stream,
+        tenant: a.tenant,
+        version: first + k + 1,
+        position: Number(row.positions![k]),
+        type: e.type,
+        schemaVersion: e.schemaVersion,
+        data: JSON.parse(e.dataJson) as Record<string, unknown>,
+        metadata: JSON.parse(e.metadataJson) as StoredEvent['metadata'],
+        recordedAt: new Date(row.recorded_at!),
+      })),
+    );
   }
 
   // ---------------------------------------------------------------- bulk import
