@@ -90,6 +90,8 @@ export class CaseRepository {
         if (!(e instanceof WrongExpectedVersion)) throw e;
         if (meta.ifMatch !== undefined) throw preconditionFailed(e.actual);
         if (attempt >= MAX_ATTEMPTS) throw e;
+        // Many writers on one case: spread the retries out so they stop colliding.
+        await new Promise((r) => setTimeout(r, Math.random() * 4 * attempt));
       }
     }
   }

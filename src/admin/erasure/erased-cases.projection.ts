@@ -56,10 +56,10 @@ export const erasedCasesProjection: Projection = {
       }
       const caseId = caseIdOfStream(e.stream);
       if (!caseId) continue;
-      // Two statements: the look must see an erasure that committed while we waited for the lock.
-      await tx.query('SELECT pg_advisory_xact_lock_shared($1, hashtext($2))', [CASE_LOCK, caseId]);
-      const { rowCount } = await tx.query('SELECT 1 FROM erased_cases WHERE case_id = $1', [caseId]);
-      if (rowCount) throw DomainError.notFound('case-not-found', 'Case not found.');
+      // The lock, then the look in a new snapshot (sees an erasure that committed while we
+      // waited), in one call: public.erased_case_guard, migration 1764000620000.
+      const { rows } = await tx.query<{ erased: boolean }>('SELECT public.erased_case_guard($1, $2) AS erased', [CASE_LOCK, caseId]);
+      if (rows[0]?.erased) throw DomainError.notFound('case-not-found', 'Case not found.');
     }
   },
 };

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/domain-error.js';
+import { WrongExpectedVersion } from '../event-store/event-store.port.js';
 import { PersonShredded } from '../privacy/vault.js';
 import { PROBLEM_BASE, Problem, ProblemBody, titleFor, toProblemBody } from './problem.js';
 
@@ -37,6 +38,19 @@ export function toProblem(exception: unknown, instance: string): { body: Problem
   if (exception instanceof PersonShredded) {
     // A command about a person erased meanwhile (e.g. a reason to encrypt): the case is gone.
     return { body: toProblemBody(new Problem(404, 'case-not-found', 'Case not found.'), instance), headers: {} };
+  }
+  if (exception instanceof WrongExpectedVersion) {
+    // A command without If-Match lost the race for its stream more times than it retries (many
+    // writers on one case at once): nothing was written, and trying again is the cure.
+    const p = new Problem(409, 'concurrent-modification', 'Others changed the same record at the same moment; nothing was written. Please try again.');
+    return { body: toProblemBody(p, instance), headers: { 'retry-after': '1' } };
+  }
+  const pgCode = (exception as { code?: unknown } | null)?.code;
+  if (pgCode === '40P01' || pgCode === '40001') {
+    // A deadlock or serialisation failure PostgreSQL resolved by aborting this transaction:
+    // nothing was written, and a retry normally succeeds.
+    const p = new Problem(503, 'transient-conflict', 'The request collided with concurrent work and was not carried out; nothing was written. Please try again.');
+    return { body: toProblemBody(p, instance), headers: { 'retry-after': '1' } };
   }
   if (exception instanceof DomainError) {
     // Rules rejected the command: the domain names the kind, the slug and the fields.

@@ -224,17 +224,23 @@ export class ProjectionEngine {
     if (names.length > 0 && targets.length !== names.length) throw new Error(`Not all of ${names.join(', ')} are registered inline projections`);
     const handles = new Map(targets.map((p) => [p, new Set(p.handles)]));
     return async (tx: SqlExecutor, events: StoredEvent[]) => {
-      for (const p of targets) {
-        const mine = events.filter((e) => handles.get(p)!.has(e.type));
-        if (mine.length === 0) continue;
-        const { rows } = await tx.query<{ target_schema: string | null; previous_path: string }>(
-          'SELECT target_schema, previous_path FROM public.projection_inline_target($1, $2)',
-          [p.name, p.version],
-        );
+      const work = targets.map((p) => ({ p, mine: events.filter((e) => handles.get(p)!.has(e.type)) })).filter((w) => w.mine.length > 0);
+      if (work.length === 0) return;
+      // One round trip for every projection's switch lock and live schema; search_path is set to
+      // the first live one, and switched between projections only (migration 1764000620000). It
+      // is left on the last one: what follows in the append's transaction names its schema.
+      const { rows } = await tx.query<{ name: string; target_schema: string | null }>(
+        'SELECT name, target_schema FROM public.projection_inline_targets($1::text[], $2::integer[])',
+        [work.map((w) => w.p.name), work.map((w) => w.p.version)],
+      );
+      let current: string | undefined;
+      for (const [i, { p, mine }] of work.entries()) {
+        const schema = rows[i]?.target_schema;
         // No live build of this version yet: its build reads these events from the log.
-        if (!rows[0]?.target_schema) continue;
+        if (!schema) continue;
+        if (current !== undefined) await tx.query(searchPathSql(schema));
+        current = schema;
         await p.apply(tx, mine);
-        await tx.query(`SELECT set_config('search_path', $1, true)`, [rows[0].previous_path]);
       }
     };
   }

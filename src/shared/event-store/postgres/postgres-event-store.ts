@@ -20,7 +20,7 @@ import {
 } from '../event-store.port.js';
 import { encodeExpected, prepareEvents, validateStream, validateTenant, type PreparedEvent } from '../event-store.validation.js';
 import { Upcasters } from '../upcasters.js';
-import { copyIn, copyText } from './copy-in.js';
+import { BinaryRows, copyIn } from './copy-in.js';
 
 /**
  * The PostgreSQL adapter. Tables: migration 1764000410000-event-store.ts; the batch append
@@ -329,7 +329,7 @@ export class PostgresEventStore implements EventStore {
       await client.query('BEGIN');
       let version = a.expected;
       if (version < 0) {
-        const { rows } = await client.query<{ version: number }>({ name: 'event_store_stream_version', text: 'SELECT version FROM event_streams WHERE stream_id = $1', values: [a.stream] });
+        const { rows } = await client.query<{ version: number }>({ name: 'event_store_stream_version_public', text: 'SELECT version FROM public.event_streams WHERE stream_id = $1', values: [a.stream] });
         version = rows[0]?.version ?? 0;
       }
       await a.inline!(client as unknown as SqlExecutor, this.pendingOf(a, version));
@@ -366,7 +366,7 @@ export class PostgresEventStore implements EventStore {
     const arr = (values: string[], type: string) => `ARRAY[${values.map(lit).join(',')}]::${type}[]`;
     const ev = a.events;
     return (
-      `SELECT stream_version, positions, recorded_at FROM event_store_append_one(${lit(a.stream)}, ${lit(a.tenant)}, ${a.expected}, ` +
+      `SELECT stream_version, positions, recorded_at FROM public.event_store_append_one(${lit(a.stream)}, ${lit(a.tenant)}, ${a.expected}, ` +
       `${arr(ev.map((e) => e.id), 'uuid')}, ${arr(ev.map((e) => e.type), 'text')}, ARRAY[${ev.map((e) => e.schemaVersion).join(',')}]::integer[], ` +
       `${arr(ev.map((e) => e.dataJson), 'json')}, ${arr(ev.map((e) => e.metadataJson), 'json')}); COMMIT`
     );
@@ -432,9 +432,11 @@ export class PostgresEventStore implements EventStore {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      const { rows: [{ now }] } = await client.query<{ now: string }>(
-        `SELECT pg_advisory_xact_lock(${APPEND_LOCK}), date_trunc('milliseconds', clock_timestamp())::text AS now`,
+      // Milliseconds, rounded back from date_part's float8 (exact, see SELECT_COLUMNS).
+      const { rows: [{ ms }] } = await client.query<{ ms: number }>(
+        `SELECT pg_advisory_xact_lock(${APPEND_LOCK}), round(date_part('epoch', date_trunc('milliseconds', clock_timestamp())) * 1000) AS ms`,
       );
+      const now = new Date(ms);
       const streamNames = [...new Set(checked.map((a) => a.stream))];
       const { rows: existing } = await client.query<{ stream_id: string; version: number; tenant: string }>(
         'SELECT stream_id, version, tenant FROM event_streams WHERE stream_id = ANY($1)',
@@ -458,29 +460,45 @@ export class PostgresEventStore implements EventStore {
         position += a.events.length;
         current.set(a.stream, { ...s, version: s.version + a.events.length });
       }
-      const recorded = copyText(now);
+      // Rows in COPY's binary format (BinaryRows), in the order of COLUMNS.
+      const rows = new BinaryRows();
       const seen = new Set<string>();
       let failure: unknown;
-      function* lines(): Generator<string> {
+      function* chunks(): Generator<Buffer> {
         try {
           for (const { a, fromVersion, fromPosition } of plan) {
             const events = prepareEvents(a.stream, a.events, Number.MAX_SAFE_INTEGER);
-            const stream = copyText(a.stream);
-            const tenant = copyText(a.tenant);
+            const streamAndTenant = a.stream.length + a.tenant.length;
             for (let k = 0; k < events.length; k++) {
               const e = events[k];
-              if (seen.has(e.id)) throw new InvalidAppend(`Event id ${e.id} appears twice in the bulk import`);
-              seen.add(e.id);
-              yield `${fromPosition + k}\t${recorded}\t${fromVersion + k + 1}\t${e.schemaVersion}\t${e.id}\t${stream}\t${tenant}\t${copyText(e.type)}\t${copyText(e.dataJson)}\t${copyText(e.metadataJson)}\n`;
+              // Ids given by the caller, for a clear error; generated ones are unique by
+              // construction, and the unique index on ids is the backstop for both.
+              if (a.events[k].id != null) {
+                if (seen.has(e.id)) throw new InvalidAppend(`Event id ${e.id} appears twice in the bulk import`);
+                seen.add(e.id);
+              }
+              const full = rows.row(10, streamAndTenant + e.type.length + e.dataJson.length + e.metadataJson.length);
+              if (full) yield full;
+              rows.int8(fromPosition + k);
+              rows.timestamptz(ms);
+              rows.int4(fromVersion + k + 1);
+              rows.int4(e.schemaVersion);
+              rows.uuid(e.id);
+              rows.text(a.stream);
+              rows.text(a.tenant);
+              rows.text(e.type);
+              rows.text(e.dataJson);
+              rows.text(e.metadataJson);
             }
           }
+          yield rows.end();
         } catch (e) {
           failure = e;
           throw e;
         }
       }
       try {
-        await copyIn(client, `COPY events (${COLUMNS}) FROM STDIN`, lines());
+        await copyIn(client, `COPY events (${COLUMNS}) FROM STDIN (FORMAT binary)`, chunks());
       } catch (e) {
         if (failure) throw failure;
         if ((e as { code?: string }).code === '23505') throw new InvalidAppend(`Bulk import not written: ${(e as Error & { detail?: string }).detail ?? (e as Error).message}`);
