@@ -8,17 +8,20 @@
  *   - statistics (?by=gender,unit) and flows (consecutive rounds) as a process owner, so with
  *     small-cell protection: p50/p95/max over many requests spread over every round, and the
  *     first (cold) request of each round on its own;
- *   - the panel export (every round) in CSV, NDJSON and Parquet: rows/s and the process's peak RSS.
+ *   - the panel export (every round) in CSV, NDJSON and Parquet: rows/s and the service's peak RSS,
+ *     downloaded by a client in a child process (bench/panel-export.client.ts) so that the
+ *     client's work is not counted as the service's.
  * Needs DATABASE_URL (a server where it may create and drop a database). Prints a table and
  * writes bench/results/insight.json.
  *   BENCH_CASES (10000)  BENCH_ROUNDS (10)  BENCH_HELD_BACK (3 rounds closed during the benchmark)
  *   BENCH_REQUESTS (200 per figure)  BENCH_KEEP_DB
  */
 import { randomBytes } from 'node:crypto';
-import { get as httpGet } from 'node:http';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { fork } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createApp } from '../src/app.factory.js';
 import { loadConfig, type ResolvedConfig } from '../src/config/config.js';
@@ -45,6 +48,31 @@ interface Latency {
   p95Ms: number;
   maxMs: number;
   coldMs: number[];
+}
+
+type ClientReply = { ready: true } | { error: string } | { bytes: number; newlines: number; seconds: number; cpuSeconds: number; maxRssMb: number };
+
+/**
+ * The service process's peak RSS from now until end(). On Linux the kernel's high-water mark
+ * (VmHWM) is reset and read back, which catches a peak between two samples; elsewhere it is
+ * sampled every 10 ms.
+ */
+function peakRss(): { end(): { peakMb: number; from: string } } {
+  const hwm = () => Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]) * 1024;
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    if (hwm() > 0) return { end: () => ({ peakMb: mb(hwm()), from: 'VmHWM' }) };
+  } catch {
+    // not Linux, or not allowed: sample instead
+  }
+  let peak = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
+  return {
+    end: () => {
+      clearInterval(sampler);
+      return { peakMb: mb(Math.max(peak, process.memoryUsage().rss)), from: 'sampled' };
+    },
+  };
 }
 
 function summary(times: number[], cold: number[]): Latency {
@@ -163,43 +191,40 @@ async function main(): Promise<void> {
       console.log(`${label}: p50 ${ms(l.p50Ms)}, p95 ${ms(l.p95Ms)}, max ${ms(l.maxMs)} over ${l.requests} requests; cold first request per round ${l.coldMs.map((x) => x.toFixed(0)).join('/')} ms`);
     }
 
-    // ---- Panel export: rows/s and peak RSS, per format.
-    const exportsOut: { format: string; rows: number; bytes: number; seconds: number; rowsPerSecond: number; cpuSeconds: number; rssBeforeMb: number; rssPeakMb: number }[] = [];
-    for (const format of ['csv', 'ndjson', 'parquet']) {
-      (globalThis as { gc?: () => void }).gc?.();
-      const before = process.memoryUsage().rss;
-      let peak = before;
-      const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-      const cpu = process.cpuUsage();
-      const s = performance.now();
-      // A plain node:http client (counting bytes and lines as they arrive): the WHATWG stream
-      // reader of fetch would cost more than the service on a 71 MB answer, in this same process.
-      const { bytes, newlines } = await new Promise<{ bytes: number; newlines: number }>((resolve, reject) => {
-        const req = httpGet(`${origin}/api/v1/exports/panel?municipalities=${CODE}&format=${format}`, { headers: { authorization: `Bearer ${ev}` } }, (res) => {
-          if (res.statusCode !== 200) return reject(new Error(`panel ${format}: ${res.statusCode}`));
-          let b = 0;
-          let nl = 0;
-          res.on('data', (chunk: Buffer) => {
-            b += chunk.length;
-            if (format !== 'parquet') for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) nl++;
-            peak = Math.max(peak, process.memoryUsage().rss);
-          });
-          res.on('end', () => resolve({ bytes: b, newlines: nl }));
-          res.on('error', reject);
-        });
-        req.on('error', reject);
-      });
-      const seconds = (performance.now() - s) / 1000;
-      const used = process.cpuUsage(cpu);
-      const cpuSeconds = (used.user + used.system) / 1e6;
-      clearInterval(sampler);
-      const rows = format === 'csv' ? newlines - 1 : format === 'ndjson' ? newlines : exportsOut[0]!.rows;
-      exportsOut.push({ format, rows, bytes, seconds, rowsPerSecond: rows / seconds, cpuSeconds, rssBeforeMb: mb(before), rssPeakMb: mb(peak) });
-      // CPU seconds of this process (service and client; PostgreSQL not included): on a busy machine
-      // the wall time also holds the time the process waited for a core.
-      console.log(
-        `panel ${format}: ${rows} rows, ${mb(bytes)} MB in ${seconds.toFixed(2)} s = ${Math.round(rows / seconds)} rows/s (process CPU ${cpuSeconds.toFixed(2)} s); RSS ${mb(before)} MB before, ${mb(peak)} MB peak (server and client in this process)`,
-      );
+    // ---- Panel export: rows/s and peak RSS, per format. The client runs in a process of its own
+    // (bench/panel-export.client.ts), so this process's CPU and memory are the service's alone.
+    const client = fork(fileURLToPath(new URL('./panel-export.client.js', import.meta.url)), [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const replies: ((m: ClientReply) => void)[] = [];
+    client.on('message', (m: ClientReply) => replies.shift()?.(m));
+    const reply = () => new Promise<ClientReply>((resolve) => replies.push(resolve));
+    const exit = new Promise<never>((_, reject) => client.on('exit', (code) => reject(new Error(`panel export client exited (${code})`))));
+    exit.catch(() => undefined);
+    await Promise.race([reply(), exit]);
+    const exportsOut: { format: string; rows: number; bytes: number; seconds: number; rowsPerSecond: number; serviceCpuSeconds: number; rssBeforeMb: number; rssPeakMb: number; peakFrom: string; clientCpuSeconds: number; clientMaxRssMb: number }[] = [];
+    try {
+      for (const format of ['csv', 'ndjson', 'parquet']) {
+        (globalThis as { gc?: () => void }).gc?.();
+        const before = process.memoryUsage().rss;
+        const peak = peakRss();
+        const cpu = process.cpuUsage();
+        const answer = reply();
+        client.send({ url: `${origin}/api/v1/exports/panel?municipalities=${CODE}&format=${format}`, token: ev, countLines: format !== 'parquet' });
+        const r = await Promise.race([answer, exit]);
+        const used = process.cpuUsage(cpu);
+        const serviceCpuSeconds = (used.user + used.system) / 1e6;
+        const { peakMb, from } = peak.end();
+        if ('error' in r) throw new Error(`panel ${format}: ${r.error}`);
+        if (!('bytes' in r)) throw new Error(`panel ${format}: unexpected reply ${JSON.stringify(r)}`);
+        const rows = format === 'csv' ? r.newlines - 1 : format === 'ndjson' ? r.newlines : exportsOut[0]!.rows;
+        exportsOut.push({ format, rows, bytes: r.bytes, seconds: r.seconds, rowsPerSecond: rows / r.seconds, serviceCpuSeconds, rssBeforeMb: mb(before), rssPeakMb: peakMb, peakFrom: from, clientCpuSeconds: r.cpuSeconds, clientMaxRssMb: r.maxRssMb });
+        // CPU seconds of the service's process (PostgreSQL not included): on a busy machine the wall
+        // time also holds the time it waited for a core.
+        console.log(
+          `panel ${format}: ${rows} rows, ${mb(r.bytes)} MB in ${r.seconds.toFixed(2)} s = ${Math.round(rows / r.seconds)} rows/s (service CPU ${serviceCpuSeconds.toFixed(2)} s, client CPU ${r.cpuSeconds.toFixed(2)} s in its own process); service RSS ${mb(before)} MB before, ${peakMb} MB peak (${from}); client max RSS ${r.maxRssMb} MB`,
+        );
+      }
+    } finally {
+      client.disconnect();
     }
 
     const targets = { statisticsP95Ms: 100, flowsP95Ms: 100, freezeMs: 2000, panelRowsPerSecond: 50_000 };
@@ -210,7 +235,7 @@ async function main(): Promise<void> {
     console.log(`| crosstab p95 (process owner, one filter) | ${ms(crosstab.p95Ms)} | – |`);
     const worstFreeze = Math.max(...freezes.map((f) => f.frozenMs));
     console.log(`| closing a round → frozen snapshot readable (worst of ${freezes.length}) | ${ms(worstFreeze)} | < 2 s ${verdict(worstFreeze < targets.freezeMs)} |`);
-    for (const e of exportsOut) console.log(`| panel export ${e.format} | ${Math.round(e.rowsPerSecond)} rows/s, peak RSS ${e.rssPeakMb} MB | ≥ 50,000 rows/s ${verdict(e.rowsPerSecond >= targets.panelRowsPerSecond)} |`);
+    for (const e of exportsOut) console.log(`| panel export ${e.format} | ${Math.round(e.rowsPerSecond)} rows/s, service peak RSS ${e.rssPeakMb} MB | ≥ 50,000 rows/s ${verdict(e.rowsPerSecond >= targets.panelRowsPerSecond)} |`);
 
     const out = path.resolve('bench/results/insight.json');
     mkdirSync(path.dirname(out), { recursive: true });
