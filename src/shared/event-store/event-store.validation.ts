@@ -98,11 +98,18 @@ export function prepareEvents(stream: string, events: NewEvent[], maxEvents = MA
     const where = `event ${i} (${String(e?.type)}) of ${stream}`;
     if (!isPlainObject(e)) throw new InvalidAppend(`${where}: not an object`);
     if (typeof e.type !== 'string' || !TYPE.test(e.type)) throw new InvalidAppend(`${where}: bad type name`);
-    const id = e.id ?? uuidv7();
-    if (typeof id !== 'string' || !UUID.test(id)) throw new InvalidAppend(`${where}: id must be a uuid`);
-    const lower = id.toLowerCase();
-    if (ids.has(lower)) throw new InvalidAppend(`${where}: id ${id} appears twice in the same append`);
-    ids.add(lower);
+    let lower: string;
+    if (e.id == null) {
+      // Generated ids are valid, lower case and unique by construction; checking them again
+      // cost a bulk import ~1 µs of Node time an event (--cpu-prof).
+      lower = uuidv7();
+    } else {
+      const id = e.id;
+      if (typeof id !== 'string' || !UUID.test(id)) throw new InvalidAppend(`${where}: id must be a uuid`);
+      lower = id.toLowerCase();
+      if (ids.has(lower)) throw new InvalidAppend(`${where}: id ${id} appears twice in the same append`);
+      ids.add(lower);
+    }
     const schemaVersion = e.schemaVersion ?? 1;
     if (!Number.isSafeInteger(schemaVersion) || schemaVersion < 1 || schemaVersion > 1000) throw new InvalidAppend(`${where}: schemaVersion must be an integer ≥ 1`);
     if (!isPlainObject(e.data)) throw new InvalidAppend(`${where}: data must be a JSON object`);
