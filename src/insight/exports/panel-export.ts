@@ -4,7 +4,7 @@ import { Problem } from '../../shared/http/problem.js';
 import type { RoundRow } from '../snapshot/round-snapshot.projection.js';
 import type { SnapshotRow } from '../snapshot/snapshot-row.js';
 import { type KnownAt, SnapshotSource } from '../snapshot/snapshot-source.js';
-import { fragmentItems, itemOf, panelColumns, panelEncoder, type CodebookColumn, type PanelContext, type PanelItem } from './panel.js';
+import { fragmentItems, itemOf, panelColumns, panelEncoder, type CodebookColumn, type PanelItem } from './panel.js';
 
 
 interface MunicipalityPlan {
@@ -72,27 +72,30 @@ export class PanelExporter {
       const firstRound = new Map<string, string>();
       for (const { round, view, exported, questionnaire } of m.rounds) {
         const ctx = { municipality: m.municipality, roundId: round.roundId, label: round.label, referenceDate: round.referenceDate, questionnaire, firstRound: undefined };
-        const emit = (rows: PersonRow[]): PanelItem[] => {
+        const emit = <R extends PersonRow>(rows: readonly R[], make: (row: R, firstRound: string) => PanelItem): PanelItem[] => {
           const out: PanelItem[] = [];
           for (const r of rows) {
-            if (r.status === 'open' && !firstRound.has(r.pseudonym)) firstRound.set(r.pseudonym, round.label);
             // A person enters the panel in their first round and stays, also after their case closed.
-            const first = firstRound.get(r.pseudonym);
-            if (exported && first !== undefined) out.push(r.make(first));
+            let first = firstRound.get(r.pseudonym);
+            if (first === undefined && r.status === 'open') firstRound.set(r.pseudonym, (first = round.label));
+            if (exported && first !== undefined) out.push(make(r, first));
           }
           return out;
         };
         if (view.kind === 'close') {
-          for await (const page of this.frozenPages(m.municipality, round, exported ? { ...ctx, columns: plan.columns } : undefined)) {
-            const out = emit(page);
+          const item = exported ? fragmentItems(ctx, plan.columns) : undefined;
+          const make = (r: FrozenRow, first: string) => item!(r.pseudonym, r.panel!, first);
+          for await (const page of this.frozenPages(m.municipality, round, exported)) {
+            const out = emit(page, make);
             if (out.length > 0) yield out;
           }
         } else {
           const frame = await this.source.frame(m.municipality, round, view);
           const encode = panelEncoder(ctx, plan.columns);
-          const persons = onePerPerson(frame.rows).map((r): PersonRow => ({ ...r, make: (first) => itemOf(encode(r, first)) }));
+          const make = (r: SnapshotRow, first: string) => itemOf(encode(r, first));
+          const persons = onePerPerson(frame.rows);
           for (let i = 0; i < persons.length; i += this.pageSize) {
-            const out = emit(persons.slice(i, i + this.pageSize));
+            const out = emit(persons.slice(i, i + this.pageSize), make);
             if (out.length > 0) yield out;
           }
         }
@@ -106,31 +109,22 @@ export class PanelExporter {
    * own rows; a person whose cases straddle two pages is held back to the next. Each row's panel
    * values were laid out when it was written (panelValues): reading them is one short string per
    * row, where taking the JSON row apart was most of the export's time. Without `full`, only who
-   * was open.
+   * was open. Erased rows (pseudonym '', insight-erasure.ts) are not read.
    */
-  private async *frozenPages(municipality: string, round: RoundRow, full: (PanelContext & { columns: readonly CodebookColumn[] }) | undefined): AsyncGenerator<PersonRow[]> {
-    const item = full ? fragmentItems(full, full.columns) : undefined;
-    const select = full ? 'pseudonym, case_id, status, registered_on, panel' : 'pseudonym, case_id, status, registered_on';
-    const toPerson = (x: { pseudonym: string; case_id: string; status: 'open' | 'closed'; registered_on: string; panel?: string }): PersonRow => ({
-      pseudonym: x.pseudonym,
-      caseId: x.case_id,
-      status: x.status,
-      registeredOn: x.registered_on,
-      // Erased rows have the pseudonym '' (insight-erasure.ts).
-      erased: x.pseudonym === '',
-      make: (first) => item!(x.pseudonym, x.panel!, first),
-    });
-    let carry: PersonRow[] = [];
+  private async *frozenPages(municipality: string, round: RoundRow, full: boolean): AsyncGenerator<FrozenRow[]> {
+    // The rows as node-postgres makes them are what paging needs: no object of our own per row.
+    const select = `pseudonym, case_id AS "caseId", status, registered_on AS "registeredOn"${full ? ', panel' : ''}`;
+    let carry: FrozenRow[] = [];
     const size = full ? this.pageSize : this.pageSize * 4;
     const fetch = (after: [string, string]) =>
       this.source.read(async (tx) => {
-        const r = await tx.query<{ pseudonym: string; case_id: string; status: 'open' | 'closed'; registered_on: string; panel?: string }>(
+        const r = await tx.query<FrozenRow>(
           `SELECT ${select} FROM snapshot_rows
-            WHERE tenant = $1 AND round_id = $2 AND (pseudonym, case_id) > ($3, $4)${full ? '' : " AND status = 'open'"}
+            WHERE tenant = $1 AND round_id = $2 AND (pseudonym, case_id) > ($3, $4) AND pseudonym <> ''${full ? '' : " AND status = 'open'"}
             ORDER BY pseudonym, case_id LIMIT ${size}`,
           [municipality, round.roundId, after[0], after[1]],
         );
-        return r.rows.map(toPerson);
+        return r.rows;
       });
     let next = fetch(['', '']);
     for (;;) {
@@ -151,14 +145,18 @@ export class PanelExporter {
   }
 }
 
-/** What paging needs of a person's row, and how to make their panel record once firstRound is known. */
+/** What choosing one row per person and firstRound need of a row. */
 interface PersonRow {
   pseudonym: string;
-  caseId: string;
   status: 'open' | 'closed';
   registeredOn: string;
   erased?: boolean;
-  make(firstRound: string): PanelItem;
+}
+
+/** A frozen snapshot row as paging reads it; `panel` (panelValues) only when the round is exported. */
+interface FrozenRow extends PersonRow {
+  caseId: string;
+  panel?: string;
 }
 
 /** A person's open case, else their latest registered one; erased rows never. Sorted by pseudonym. */

@@ -2,7 +2,7 @@ import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { QUESTIONNAIRE_V1, type Questionnaire } from '../../questionnaires/questionnaire.js';
 import { allUnknown } from '../../questionnaires/answers.fixtures.js';
 import { row, times } from '../testing/rows.fixtures.js';
-import { csvChunks, fragmentItems, itemOf, ndjsonChunks, panelColumns, panelFragment, panelRecord, parquetChunks, type PanelItem, type PanelRecord } from './panel.js';
+import { csvChunks, fragmentItems, itemOf, ndjsonChunks, panelColumns, panelFragment, panelRecord, parquetChunks, type PanelCell, type PanelItem, type PanelRecord } from './panel.js';
 
 const V2: Questionnaire = { version: 2, questions: [...QUESTIONNAIRE_V1.questions.slice(0, 3), { key: 'housingSituation', label: 'Boende', type: 'single', options: [{ code: 'own', label: 'Eget' }, { code: 'unknown', label: 'Vet ej' }] }] };
 const columns = panelColumns([QUESTIONNAIRE_V1, V2]);
@@ -16,6 +16,19 @@ async function collect(gen: AsyncIterable<Buffer>): Promise<Buffer> {
 
 async function* pages(records: PanelRecord[], size: number): AsyncGenerator<PanelItem[]> {
   for (let i = 0; i < records.length; i += size) yield records.slice(i, i + size).map(itemOf);
+}
+
+async function* itemPages(items: PanelItem[], size: number): AsyncGenerator<PanelItem[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}
+
+/** The NDJSON line an item writes by itself (without its newline), or undefined when it gives up. */
+function writtenLine(item: PanelItem): string | undefined {
+  const buf = Buffer.alloc(1 << 16);
+  const end = item.writeJson!(buf, 0);
+  if (end < 0) return undefined;
+  expect(buf[end - 1]).toBe(10);
+  return buf.toString('utf8', 0, end - 1);
 }
 
 describe('panel export', () => {
@@ -92,10 +105,47 @@ describe('panel export', () => {
         expect(item.csv !== undefined).toBe(direct);
         if (!direct) continue;
         expect(item.csv!()).toBe((await collect(csvChunks(cols, pages([expected], 1)))).toString('utf8').split('\n')[1]);
-        expect(JSON.parse(item.json!())).toEqual(expected);
-        expect(Object.keys(JSON.parse(item.json!()))).toEqual(cols.map((c) => c.name));
-        expect(item.cells!()).toEqual(cols.map((c) => (Array.isArray(expected[c.name]) ? (expected[c.name] as string[]).join(';') : expected[c.name])));
+        expect(item.writeJson !== undefined).toBe(direct);
+        const line = writtenLine(item)!;
+        expect(JSON.parse(line)).toEqual(expected);
+        expect(Object.keys(JSON.parse(line))).toEqual(cols.map((c) => c.name));
+        const cells: PanelCell[][] = cols.map(() => []);
+        item.setCells!(cells, 0);
+        expect(cells).toEqual(cols.map((c) => [Array.isArray(expected[c.name]) ? (expected[c.name] as string[]).join(';') : expected[c.name]]));
       }
     }
+  });
+
+  it('NDJSON and Parquet written from fragments are the record path: byte for byte across buffer ends, where a line falls back to its record, cell for cell', async () => {
+    const v1Columns = panelColumns([QUESTIONNAIRE_V1]);
+    const roundCtx = { ...ctx, label: 'Omgång, "vår" 2026' };
+    const make = fragmentItems(roundCtx, v1Columns);
+    const rows = [
+      row({ answers: { ...allUnknown(), workObstacles: ['language', 'mental_health'] }, childrenInHousehold: 2, longTerm: true }),
+      row({ answers: { ...allUnknown(), workObstacles: ['none'] } }),
+      row({ answers: null, priority: null, childrenInHousehold: 'unknown' }),
+      row({ status: 'closed', unit: null, closureReason: 'employment', answers: null }),
+      // Characters a fragment never holds: the item gives up and its record is written instead.
+      row({ pseudonym: 'ps-"quoted"' }),
+      row({ pseudonym: 'ps-åäö' }),
+      ...times(300, (i) => row({ birthYear: 1950 + (i % 50), veryLongTerm: i % 7 === 0 })),
+    ];
+    const items = rows.map((r, i) => make(r.pseudonym, panelFragment(r, QUESTIONNAIRE_V1), i % 3 === 0 ? '2025-H2' : 'Första "omgången" – vår'));
+    expect(writtenLine(items[4]!)).toBeUndefined();
+    expect(writtenLine(items[5]!)).toBeUndefined();
+    expect(JSON.parse(writtenLine(items[1]!)!)).toMatchObject({ workObstacles: ['none'] });
+    expect(JSON.parse(writtenLine(items[2]!)!)).toMatchObject({ workObstacles: 'not_assessed' });
+    const expected = items.map((item) => JSON.stringify(item.record()) + '\n').join('');
+    // 2,000 bytes: room for one line at a time (a line reserves its worst case, about 1,300 bytes).
+    for (const size of [2000, 4 << 20]) {
+      const chunks: Buffer[] = [];
+      for await (const b of ndjsonChunks(v1Columns, itemPages(items, 7), size)) chunks.push(b);
+      expect(Buffer.concat(chunks).toString('utf8')).toBe(expected);
+      if (size === 2000) expect(chunks.length).toBeGreaterThan(items.length / 3);
+    }
+    const file = await collect(parquetChunks(v1Columns, itemPages(items, 50)));
+    const back = await parquetReadObjects({ file: file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength) as ArrayBuffer });
+    const flat = (r: PanelRecord) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Array.isArray(v) ? v.join(';') : v]));
+    expect(back).toEqual(items.map((item) => flat(item.record())));
   });
 });

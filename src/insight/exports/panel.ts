@@ -221,14 +221,21 @@ export function panelFragment(row: SnapshotRow, questionnaire: Questionnaire): s
 
 /**
  * One row of a panel page: its record, and, when they can be had without the record, its CSV
- * line, NDJSON line and flat cells (column order; multi answers joined by ";").
+ * line, NDJSON line and flat cells (multi answers joined by ";").
  */
 export interface PanelItem {
   record(): PanelRecord;
   csv?(): string;
-  json?(): string;
-  cells?(): (string | number | boolean)[];
+  /**
+   * Writes the NDJSON line and its newline into `buf` from `at` and returns where it ends; -1 when
+   * it might not fit, or when a value is not what a stored fragment holds (then the record is used).
+   */
+  writeJson?(buf: Buffer, at: number): number;
+  /** Puts its cells into row `row` of the columns (one array per column, in column order). */
+  setCells?(columns: PanelCell[][], row: number): void;
 }
+
+export type PanelCell = string | number | boolean;
 
 export function itemOf(record: PanelRecord): PanelItem {
   return { record: () => record };
@@ -247,7 +254,7 @@ export function fragmentItems(ctx: PanelContext, columns: readonly CodebookColum
   const direct = questionNames.length === n && questionNames.every((name, i) => ctx.questionnaire.questions[i]!.key === name);
   const numbers = new Set([5, 8 + n, 9 + n]);
   const booleans = new Set([10 + n, 11 + n]);
-  const typed = (v: string, i: number): string | number | boolean => (numbers.has(i) ? Number(v) : booleans.has(i) ? v === 'true' : v);
+  const typed = (v: string, i: number): PanelCell => (numbers.has(i) ? Number(v) : booleans.has(i) ? v === 'true' : v);
   const values = (fragment: string) => fragment.split(',').map(typed);
   if (!direct) return (pseudonym, fragment, firstRound) => ({ record: () => decode(pseudonym, values(fragment), firstRound) });
   const fixed = [ctx.municipality, ctx.roundId, ctx.label, ctx.referenceDate];
@@ -255,23 +262,202 @@ export function fragmentItems(ctx: PanelContext, columns: readonly CodebookColum
   // The names of the fragment's values, in order, as JSON keys; which of them are multi or raw (numbers, booleans).
   const valueNames = columns.slice(5, 5 + 12 + n).map((c) => c.name);
   const multi = new Set(columns.slice(5, 5 + 12 + n).flatMap((c, i) => (c.type === 'codes' ? [i] : [])));
-  const jsonPrefix = `,"municipality":${JSON.stringify(ctx.municipality)},"roundId":${JSON.stringify(ctx.roundId)},"round":${JSON.stringify(ctx.label)},"referenceDate":${JSON.stringify(ctx.referenceDate)}`;
-  const jsonKeys = valueNames.map((name) => `,${JSON.stringify(name)}:`);
-  return (pseudonym, fragment, firstRound) => ({
-    record: () => decode(pseudonym, values(fragment), firstRound),
-    csv: () => `${csvField(pseudonym)},${csvPrefix},${fragment},${csvField(firstRound)}`,
-    json: () => {
-      const v = fragment.split(',');
-      let out = `{"pseudonym":${JSON.stringify(pseudonym)}${jsonPrefix}`;
-      for (let i = 0; i < v.length; i++) {
-        const x = v[i]!;
-        // Codes are snake_case and numbers are digits: no escaping is ever needed inside them.
-        out += jsonKeys[i]! + (numbers.has(i) || booleans.has(i) ? x : multi.has(i) && x !== 'not_assessed' ? `["${x.split(';').join('","')}"]` : `"${x}"`);
-      }
-      return `${out},"firstRound":${JSON.stringify(firstRound)}}`;
+  const writeJson = jsonLineWriter(ctx, valueNames.map((name, i) => ({ name, kind: numbers.has(i) || booleans.has(i) ? RAW : multi.has(i) ? MULTI : QUOTED })));
+  const readCells = cellReader(valueNames.map((_, i) => (numbers.has(i) ? 'number' : booleans.has(i) ? 'boolean' : 'code')));
+  const round: FragmentRound = {
+    record: (pseudonym, fragment, firstRound) => decode(pseudonym, values(fragment), firstRound),
+    csv: (pseudonym, fragment, firstRound) => `${csvField(pseudonym)},${csvPrefix},${fragment},${csvField(firstRound)}`,
+    writeJson,
+    setCells: (out, row, pseudonym, fragment, firstRound) => {
+      out[0]![row] = pseudonym;
+      for (let i = 0; i < 4; i++) out[1 + i]![row] = fixed[i]!;
+      readCells(out, 5, row, fragment);
+      out[5 + valueNames.length]![row] = firstRound;
     },
-    cells: () => [pseudonym, ...fixed, ...values(fragment), firstRound],
-  });
+  };
+  return (pseudonym, fragment, firstRound) => new FragmentItem(round, pseudonym, fragment, firstRound);
+}
+
+/** What an item of a stored fragment does, the same for every row of its round. */
+interface FragmentRound {
+  record(pseudonym: string, fragment: string, firstRound: string): PanelRecord;
+  csv(pseudonym: string, fragment: string, firstRound: string): string;
+  writeJson(buf: Buffer, at: number, pseudonym: string, fragment: string, firstRound: string): number;
+  setCells(out: PanelCell[][], row: number, pseudonym: string, fragment: string, firstRound: string): void;
+}
+
+/** One object per row (an export makes one per person and round), its methods shared by the round. */
+class FragmentItem implements PanelItem {
+  constructor(
+    private readonly round: FragmentRound,
+    private readonly pseudonym: string,
+    private readonly fragment: string,
+    private readonly firstRound: string,
+  ) {}
+
+  record(): PanelRecord {
+    return this.round.record(this.pseudonym, this.fragment, this.firstRound);
+  }
+
+  csv(): string {
+    return this.round.csv(this.pseudonym, this.fragment, this.firstRound);
+  }
+
+  writeJson(buf: Buffer, at: number): number {
+    return this.round.writeJson(buf, at, this.pseudonym, this.fragment, this.firstRound);
+  }
+
+  setCells(out: PanelCell[][], row: number): void {
+    this.round.setCells(out, row, this.pseudonym, this.fragment, this.firstRound);
+  }
+}
+
+/**
+ * Puts a fragment's values into a row of the Parquet columns without splitting it into new
+ * strings. The Parquet writer looks every value of a code column up in its dictionary, and on
+ * tens of thousands of distinct string objects per row group (each touched again long after it
+ * was split off) that lookup was the slowest part of writing one. Instead each value is matched
+ * against the codes already seen at its position (a short list: a few codes, a few hundred
+ * combinations of a multiple choice), so a column holds a few shared strings; only a value not
+ * in the list is copied out. Numbers are read digit by digit.
+ */
+function cellReader(kinds: ('number' | 'boolean' | 'code')[]): (out: PanelCell[][], firstColumn: number, row: number, fragment: string) => void {
+  const seen = kinds.map((): string[] => []);
+  return (out, firstColumn, row, fragment) => {
+    let p = 0;
+    for (let i = 0; i < kinds.length; i++) {
+      let q = fragment.indexOf(',', p);
+      if (q < 0) q = fragment.length;
+      const column = out[firstColumn + i]!;
+      const kind = kinds[i];
+      if (kind === 'number') {
+        let n = 0;
+        for (let k = p; k < q; k++) {
+          const d = fragment.charCodeAt(k) - 48;
+          if (d < 0 || d > 9) {
+            n = Number(fragment.slice(p, q));
+            break;
+          }
+          n = n * 10 + d;
+        }
+        column[row] = n;
+      } else if (kind === 'boolean') column[row] = q - p === 4 && fragment.startsWith('true', p);
+      else {
+        const codes = seen[i]!;
+        const length = q - p;
+        let code: string | undefined;
+        for (let j = 0; j < codes.length; j++) {
+          const c = codes[j]!;
+          if (c.length === length && fragment.startsWith(c, p)) {
+            code = c;
+            break;
+          }
+        }
+        if (code === undefined) {
+          code = fragment.slice(p, q);
+          // Bounded: past that many, values are taken as they come (correct, only slower to write).
+          if (codes.length < 512) codes.push(code);
+        }
+        column[row] = code;
+      }
+      p = q + 1;
+    }
+  };
+}
+
+const QUOTED = 0;
+const RAW = 1;
+const MULTI = 2;
+
+/**
+ * The NDJSON line of a stored fragment, written straight into the output buffer. Making it a
+ * string first (some fifty pieces joined, then encoded into the buffer) was most of an NDJSON
+ * export's time, and its garbage most of the rest. Everything but the fragment and the pseudonym
+ * (keys, the round's fixed values, firstRound) is encoded once per round with JSON.stringify.
+ * Fragment values are codes, digits and true/false, so their bytes are copied as they are: the
+ * fragment is written into the end of the room the line may take (one native call), and the line
+ * is put together from there towards the front (a fragment byte becomes at most three, so what is
+ * written never overtakes what is still to be read). A character that would need escaping or more
+ * than one byte (panelValues never writes one) makes the writer give up (-1): the record is used.
+ */
+function jsonLineWriter(ctx: PanelContext, values: { name: string; kind: typeof QUOTED | typeof RAW | typeof MULTI }[]) {
+  const bytes = (s: string) => Buffer.from(s, 'utf8');
+  const head = bytes('{"pseudonym":"');
+  const fixed = bytes(`","municipality":${JSON.stringify(ctx.municipality)},"roundId":${JSON.stringify(ctx.roundId)},"round":${JSON.stringify(ctx.label)},"referenceDate":${JSON.stringify(ctx.referenceDate)}`);
+  const keys = values.map((v) => bytes(`,${JSON.stringify(v.name)}:`));
+  const kinds = values.map((v) => v.kind);
+  const tails = new Map<string, Buffer>();
+  // Besides the pseudonym and the fragment: quotes or brackets around each value (at most 4 bytes).
+  const overhead = head.length + fixed.length + keys.reduce((n, k) => n + k.length + 4, 0);
+  const NOT_ASSESSED = bytes('not_assessed');
+  return (buf: Buffer, at: number, pseudonym: string, fragment: string, firstRound: string): number => {
+    let tail = tails.get(firstRound);
+    if (!tail) tails.set(firstRound, (tail = bytes(`,"firstRound":${JSON.stringify(firstRound)}}\n`)));
+    // A fragment byte becomes at most three (";" in a multi answer: '","').
+    const room = overhead + pseudonym.length + 3 * fragment.length + tail.length;
+    if (at + room > buf.length) return -1;
+    if (Buffer.byteLength(fragment) !== fragment.length) return -1;
+    buf.set(head, at);
+    let o = at + head.length;
+    for (let i = 0; i < pseudonym.length; i++) {
+      const c = pseudonym.charCodeAt(i);
+      if (c > 0x7f || BYTE[c] !== PLAIN) return -1;
+      buf[o++] = c;
+    }
+    buf.set(fixed, o);
+    o += fixed.length;
+    let r = at + room - fragment.length;
+    const end = r + buf.write(fragment, r, 'latin1');
+    for (let v = 0; v < kinds.length; v++) {
+      const key = keys[v]!;
+      buf.set(key, o);
+      o += key.length;
+      const kind = kinds[v]!;
+      // A multi answer is an array of codes, except not_assessed, which stands alone as a string.
+      const array = kind === MULTI && !startsWith(buf, r, end, NOT_ASSESSED);
+      if (array) buf[o++] = 0x5b;
+      if (kind !== RAW) buf[o++] = 0x22;
+      const start = r;
+      for (; r < end; r++) {
+        const c = buf[r]!;
+        const k = BYTE[c];
+        if (k === PLAIN || (k === SEMICOLON && !array)) buf[o++] = c;
+        else if (k === COMMA) break;
+        else if (k === SEMICOLON) {
+          buf[o++] = 0x22;
+          buf[o++] = 0x2c;
+          buf[o++] = 0x22;
+        } else return -1;
+      }
+      // Every value has at least one character; a missing one means a fragment of another layout.
+      if (r === start) return -1;
+      r++;
+      if (kind !== RAW) buf[o++] = 0x22;
+      if (array) buf[o++] = 0x5d;
+    }
+    if (r <= end) return -1;
+    buf.set(tail, o);
+    return o + tail.length;
+  };
+}
+
+const PLAIN = 0;
+const COMMA = 1;
+const SEMICOLON = 2;
+const ESCAPE = 3;
+/** What a fragment byte is to the NDJSON writer: copied as is, a separator, or one JSON would escape. */
+const BYTE = new Uint8Array(256).fill(ESCAPE);
+BYTE.fill(PLAIN, 0x20, 0x7f);
+BYTE[0x22] = ESCAPE;
+BYTE[0x5c] = ESCAPE;
+BYTE[0x2c] = COMMA;
+BYTE[0x3b] = SEMICOLON;
+
+/** Whether the value at buf[at..] is exactly `word` (followed by a comma or the end). */
+function startsWith(buf: Buffer, at: number, end: number, word: Buffer): boolean {
+  if (at + word.length > end || (at + word.length < end && buf[at + word.length] !== 0x2c)) return false;
+  for (let i = 0; i < word.length; i++) if (buf[at + i] !== word[i]) return false;
+  return true;
 }
 
 /** The record maker for stored panel values (see panelValues) of one round. */
@@ -341,15 +527,26 @@ export async function* csvChunks(columns: readonly CodebookColumn[], pages: Asyn
   }
 }
 
-export async function* ndjsonChunks(columns: readonly CodebookColumn[], pages: AsyncIterable<PanelItem[]>): AsyncGenerator<Buffer> {
-  // Lines are written straight into a buffer: joining thousands of lines made of many small pieces
-  // into one string first cost more than making them.
-  const size = 4 << 20;
+export async function* ndjsonChunks(columns: readonly CodebookColumn[], pages: AsyncIterable<PanelItem[]>, size = 4 << 20): AsyncGenerator<Buffer> {
+  // Lines are written straight into a buffer, a page's worth (or `size`) at a time.
   let buf = Buffer.allocUnsafe(size);
   let off = 0;
   for await (const page of pages) {
     for (const item of page) {
-      const line = item.json ? item.json() : JSON.stringify(ordered(columns, item.record()));
+      if (item.writeJson) {
+        let end = item.writeJson(buf, off);
+        if (end < 0 && off > 0) {
+          yield buf.subarray(0, off);
+          buf = Buffer.allocUnsafe(size);
+          off = 0;
+          end = item.writeJson(buf, 0);
+        }
+        if (end >= 0) {
+          off = end;
+          continue;
+        }
+      }
+      const line = JSON.stringify(ordered(columns, item.record()));
       // A UTF-16 unit is at most 3 bytes of UTF-8.
       if (off + line.length * 3 + 1 > buf.length) {
         if (off > 0) yield buf.subarray(0, off);
@@ -395,8 +592,18 @@ export async function* parquetChunks(columns: readonly CodebookColumn[], pages: 
   yield* drain();
   for await (const page of pages) {
     if (page.length === 0) continue;
-    const rows = page.map((item) => (item.cells ? item.cells() : columns.map((c) => flat(item.record()[c.name]!))));
-    await pq.write({ columnData: columns.map((c, i) => ({ name: c.name, data: rows.map((r) => r[i]!) })), rowGroupSize: page.length });
+    // Sized up front (growing 31 arrays a push at a time made more garbage than the cells), and
+    // all of one elements kind, so that the stores into them stay monomorphic.
+    const cells = columns.map(() => new Array<PanelCell>(page.length).fill(''));
+    for (let row = 0; row < page.length; row++) {
+      const item = page[row]!;
+      if (item.setCells) item.setCells(cells, row);
+      else {
+        const r = item.record();
+        for (let i = 0; i < columns.length; i++) cells[i]![row] = flat(r[columns[i]!.name]!);
+      }
+    }
+    await pq.write({ columnData: columns.map((c, i) => ({ name: c.name, data: cells[i]! })), rowGroupSize: page.length });
     yield* drain();
   }
   await pq.finish();
