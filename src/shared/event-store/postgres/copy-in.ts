@@ -123,8 +123,9 @@ const PG_EPOCH_MS = 946_684_800_000;
 /**
  * Rows in COPY's binary format, for `COPY … FROM STDIN (FORMAT binary)`, written straight into
  * ~256 kB buffers. Nothing is escaped in Node, and PostgreSQL parses no numbers, uuids or
- * timestamps from text: bench:store measured the server's COPY into `events` ~15% cheaper per row
- * than the text format, and Node's side no dearer. The caller writes each row's fields in the
+ * timestamps from text: measured on 200k-row COPYs into `events`, the server's CPU per row
+ * ~17 µs as text, ~14 µs binary; Node's ~1.6 µs as text lines, ~1.8 µs binary (the uuids' hex
+ * is decoded here). The caller writes each row's fields in the
  * COPY's column order, with exactly the column types (int8, int4, timestamptz, uuid, text, json);
  * the server rejects a row that does not match. Values are never null.
  */
