@@ -102,10 +102,11 @@ const COLUMNS = 'position, recorded_at, version, schema_version, id, stream_id, 
 // JSON with replace (cheaper than to_json): a stream name may contain `"` or `\`; a control
 // character, which no validated name or type has, would make JSON.parse throw rather than
 // misread. No column is nullable.
-const jsonString = (column: string) => String.raw`'"' || replace(replace(${column}, E'\\', E'\\\\'), '"', E'\\"') || '"'`;
+const escaped = (column: string) => String.raw`replace(replace(${column}, E'\\', E'\\\\'), '"', E'\\"')`;
+// Literals merged (',"' rather than ',' || '"'): every || copies the text built so far.
 const SELECT_COLUMNS =
-  `'[' || position || ',' || date_part('epoch', recorded_at) * 1000 || ',' || version || ',' || schema_version || ',"' || id || '",' || ` +
-  `${jsonString('stream_id')} || ',' || ${jsonString('tenant')} || ',' || ${jsonString('type')} || ',' || data || ',' || metadata || ']'`;
+  `'[' || position || ',' || date_part('epoch', recorded_at) * 1000 || ',' || version || ',' || schema_version || ',"' || id || '","' || ` +
+  `${escaped('stream_id')} || '","' || ${escaped('tenant')} || '","' || ${escaped('type')} || '",' || data || ',' || metadata || ']'`;
 type EventRow = [string];
 type EventArray = [number, number, number, number, string, string, string, string, Record<string, unknown>, StoredEvent['metadata']];
 
