@@ -371,8 +371,8 @@ const MULTI = 2;
 
 /**
  * The NDJSON line of a stored fragment, written straight into the output buffer. Making it a
- * string first (some fifty pieces joined, then encoded into the buffer) was most of an NDJSON
- * export's time, and its garbage most of the rest. Everything but the fragment and the pseudonym
+ * string first (some fifty pieces joined, then encoded into the buffer) was the largest part of
+ * an NDJSON export's time and of its garbage. Everything but the fragment and the pseudonym
  * (keys, the round's fixed values, firstRound) is encoded once per round with JSON.stringify.
  * Fragment values are codes, digits and true/false, so their bytes are copied as they are: the
  * fragment is written into the end of the room the line may take (one native call), and the line
@@ -592,7 +592,7 @@ export async function* parquetChunks(columns: readonly CodebookColumn[], pages: 
   yield* drain();
   for await (const page of pages) {
     if (page.length === 0) continue;
-    // Sized up front (growing 31 arrays a push at a time made more garbage than the cells), and
+    // Sized up front (growing the column arrays a push at a time made more garbage than the cells), and
     // all of one elements kind, so that the stores into them stay monomorphic.
     const cells = columns.map(() => new Array<PanelCell>(page.length).fill(''));
     for (let row = 0; row < page.length; row++) {
