@@ -96,7 +96,7 @@ export class ExportsController {
     description:
       'Columns: pseudonym, municipality, roundId, round, referenceDate, unit, priority, status, closureReason, gender, birthYear, bornAbroad, childrenInHousehold, one column per question, ' +
       'activeInterventions, benefitMonthsLast12, longTerm, veryLongTerm, firstRound (see GET /exports/codebook). No empty cells: "vet ej" is `unknown`, impossible values have structural codes. ' +
-      'A person enters the panel in the first round their case is open and stays after it closed. Streamed (one Parquet row group per 2,000 rows); no size limit.',
+      'A person enters the panel in the first round their case is open and stays after it closed. Streamed (one Parquet row group per page of up to 5,000 rows of a round); no size limit.',
   })
   @ApiProduces('text/csv', 'application/x-ndjson', 'application/vnd.apache.parquet')
   async exportPanel(@Query() q: PanelQuery, @CurrentUser() user: Principal, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
