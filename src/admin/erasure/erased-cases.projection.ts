@@ -46,7 +46,9 @@ export const erasedCasesProjection: Projection = {
       if (e.type === PERSON_ERASED) {
         const ids = erasedCaseIdsOf(e);
         if (ids.length === 0) continue;
-        await tx.query('SELECT pg_advisory_xact_lock($1, hashtext(id)) FROM unnest($2::text[]) AS id ORDER BY id', [CASE_LOCK, ids]);
+        // Appended now (inline: no position yet): hold back the commands racing with it. A build
+        // reading the log needs no lock (and must not take one per case of a large batch).
+        if (e.position === 0) await tx.query('SELECT pg_advisory_xact_lock($1, hashtext(id)) FROM unnest($2::text[]) AS id ORDER BY id', [CASE_LOCK, ids]);
         await tx.query(
           `INSERT INTO erased_cases (case_id, municipality)
            SELECT id, $2 FROM unnest($1::uuid[]) AS id ON CONFLICT (case_id) DO NOTHING`,
@@ -56,10 +58,14 @@ export const erasedCasesProjection: Projection = {
       }
       const caseId = caseIdOfStream(e.stream);
       if (!caseId) continue;
-      // The lock, then the look in a new snapshot (sees an erasure that committed while we
-      // waited), in one call: public.erased_case_guard, migration 1764000620000.
-      const { rows } = await tx.query<{ erased: boolean }>('SELECT public.erased_case_guard($1, $2) AS erased', [CASE_LOCK, caseId]);
-      if (rows[0]?.erased) throw DomainError.notFound('case-not-found', 'Case not found.');
+      // Inline (no position yet): the lock, then the look in a new snapshot (sees an erasure that
+      // committed while we waited), in one call: public.erased_case_guard, migration
+      // 1764000620000. A build reading the log only looks: what is in the log has committed.
+      const erased =
+        e.position === 0
+          ? (await tx.query<{ erased: boolean }>('SELECT public.erased_case_guard($1, $2) AS erased', [CASE_LOCK, caseId])).rows[0]?.erased === true
+          : ((await tx.query('SELECT 1 FROM erased_cases WHERE case_id = $1', [caseId])).rowCount ?? 0) > 0;
+      if (erased) throw DomainError.notFound('case-not-found', 'Case not found.');
     }
   },
 };
