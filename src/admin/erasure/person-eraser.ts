@@ -54,8 +54,9 @@ class CasesChanged extends Error {}
  *
  * The case set is read before the transaction and checked again inside it, under the person's
  * lock (lockPerson, also taken by registrations): a case registered in between makes the erasure
- * decide again, so no case of the person escapes it. Async read models follow by handling PersonErased themselves (case_list,
- * round_snapshots via insight-erasure.ts), so a rebuild ends the same.
+ * decide again, so no case of the person escapes it. Async read models follow by handling
+ * PersonErased themselves (case_list, round_snapshots via insight-erasure.ts), so a rebuild ends
+ * the same.
  */
 @Injectable()
 export class PersonEraser {

@@ -286,16 +286,14 @@ export class PostgresEventStore implements EventStore {
 
   private outcome(a: PendingAppend, row: AppendRow): AppendResult | Error {
     switch (row.status) {
-      case 'ok': {
-        const positions = row.positions!.map(Number);
-        const result: AppendResult = { nextExpectedVersion: row.stream_version!, positions, lastPosition: positions[positions.length - 1] };
-        // Not enumerable: the result stays a plain record (equal to a duplicate's answer, JSON-safe).
-        Object.defineProperty(result, 'storedEvents', { value: () => this.storedOf(a, row), enumerable: false });
-        return result;
-      }
+      case 'ok':
       case 'duplicate': {
         const positions = row.positions!.map(Number);
-        return { nextExpectedVersion: row.stream_version!, positions, lastPosition: positions[positions.length - 1] };
+        const result: AppendResult = { nextExpectedVersion: row.stream_version!, positions, lastPosition: positions[positions.length - 1] };
+        // What was written now (a duplicate's events were written before, maybe otherwise). Not
+        // enumerable: the result stays a plain record (equal to a duplicate's answer, JSON-safe).
+        if (row.status === 'ok') Object.defineProperty(result, 'storedEvents', { value: () => this.storedOf(a, row), enumerable: false });
+        return result;
       }
       case 'conflict':
         return new WrongExpectedVersion(a.stream, a.expectedRaw, row.stream_version!);
@@ -329,10 +327,7 @@ export class PostgresEventStore implements EventStore {
     try {
       await client.query('BEGIN');
       let version = a.expected;
-      if (version < 0) {
-        const { rows } = await client.query<{ version: number }>({ name: 'event_store_stream_version_public', text: 'SELECT version FROM public.event_streams WHERE stream_id = $1', values: [a.stream] });
-        version = rows[0]?.version ?? 0;
-      }
+      if (version < 0) version = await versionOf(client, a.stream);
       await a.inline!(client as unknown as SqlExecutor, this.pendingOf(a, version));
       const results = (await client.query(this.appendOneSql(client, a))) as unknown as pg.QueryResult<{ stream_version: number; positions: string[]; recorded_at: Date }>[];
       const row = results[0].rows[0];
@@ -549,12 +544,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async streamVersion(stream: string): Promise<number> {
-    const res = await this.pool.query<{ version: number }>({
-      name: 'event_store_stream_version',
-      text: 'SELECT version FROM event_streams WHERE stream_id = $1',
-      values: [stream],
-    });
-    return res.rows[0]?.version ?? 0;
+    return versionOf(this.pool, stream);
   }
 
   async headPosition(): Promise<number> {
@@ -680,6 +670,15 @@ export class PostgresEventStore implements EventStore {
     await this.listener?.close();
     this.listener = undefined;
   }
+}
+
+/**
+ * A stream's current version (0: no such stream). Schema-qualified: also asked inside an inline
+ * append, whose search_path the inline views may have set.
+ */
+async function versionOf(db: Pool | PoolClient, stream: string): Promise<number> {
+  const res = await db.query<{ version: number }>({ name: 'event_store_stream_version', text: 'SELECT version FROM public.event_streams WHERE stream_id = $1', values: [stream] });
+  return res.rows[0]?.version ?? 0;
 }
 
 function readAllQuery(o: ReadAllOptions): { text: string; values: unknown[] } {
