@@ -92,7 +92,8 @@ export async function createApp(
         'Event-sourced case follow-up for "Vägen till hållbar egen försörjning". ' +
           'Errors are RFC 9457 problem+json. POST accepts Idempotency-Key; case commands accept If-Match; ' +
           'commands return X-Event-Position and reads accept minPosition. API requests are rate-limited per user (per IP address without a valid token): ' +
-          'over the limit the answer is 429 problem+json with Retry-After. See README for the full contract.',
+          'over the limit the answer is 429 problem+json with Retry-After. A command that collided with concurrent writes and wrote nothing answers ' +
+          '409 concurrent-modification or 503 transient-conflict, both with Retry-After. See README for the full contract.',
       )
       .setVersion('1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
