@@ -12,6 +12,7 @@
  *   BENCH_ROUNDS   paired rounds (default 3)
  *   BENCH_ROWS     rows for (b)/(c) and events for the bulk import (default 200000)
  *   BENCH_KEEP_DB  keep the benchmark database
+ *   BENCH_MAX_IN_FLIGHT  the store's maxInFlight (default: the store's own, 2)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -28,6 +29,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ROWS = Number(process.env.BENCH_ROWS ?? 200_000);
 const WRITERS = 16;
 const POOL_SIZE = 20;
+const MAX_IN_FLIGHT = process.env.BENCH_MAX_IN_FLIGHT ? Number(process.env.BENCH_MAX_IN_FLIGHT) : undefined;
 
 const answers = { education: 'upper_secondary', previousWork: '1_to_5_years', mentalHealth: 'some_problems', substanceAbuse: 'never', workObstacles: ['mental_health', 'language'] };
 const metadata = { actor: 'bench-user-0001', correlationId: '6f1c2a9e-8d7b-4c3e-9f2a-1b0c3d4e5f60' };
@@ -102,7 +104,7 @@ async function main(): Promise<void> {
 
   const pool = new pg.Pool({ connectionString: url.toString(), max: POOL_SIZE });
   pool.on('error', () => undefined); // idle connections ended by the final DROP DATABASE
-  const store = await PostgresEventStore.create(pool, new Metrics(false));
+  const store = await PostgresEventStore.create(pool, new Metrics(false), { maxInFlight: MAX_IN_FLIGHT });
   const raw: Record<string, Figure[]> = {};
   const add = (key: string, label: string, f: Figure) => {
     (raw[key] ??= []).push(f);
@@ -260,7 +262,7 @@ async function main(): Promise<void> {
           at: new Date().toISOString(),
           machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), platform: `${os.platform()} ${os.release()}`, node: process.version, loadavgAtEnd: os.loadavg() },
           postgres: { version, settings: Object.fromEntries(settings.rows.map((s) => [s.name, s.unit ? `${s.setting} (${s.unit})` : s.setting])) },
-          parameters: { secondsPerFigure: SECONDS, rounds: ROUNDS, rows: ROWS, writers: WRITERS, poolSize: POOL_SIZE },
+          parameters: { secondsPerFigure: SECONDS, rounds: ROUNDS, rows: ROWS, writers: WRITERS, poolSize: POOL_SIZE, maxInFlight: MAX_IN_FLIGHT ?? 'default (2)' },
           figures,
           ratios: { ...ratios, readStreamP99Ms },
           perRoundRatios: {

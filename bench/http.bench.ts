@@ -301,27 +301,37 @@ function cpuMsOf(pid: number): number | undefined {
 interface CpuSnapshot {
   service: number;
   backends: Map<number, number>;
+  /** application_name of each backend: the projection runners name theirs `vagen-projections:<name>`. */
+  names: Map<number, string>;
 }
 
 async function cpuSnapshot(admin: pg.Client, dbName: string, servicePid: number): Promise<CpuSnapshot | undefined> {
   const service = cpuMsOf(servicePid);
   const local = ['127.0.0.1', 'localhost', '::1', '[::1]', ''].includes(new URL(ADMIN_URL).hostname);
   if (service === undefined || !local) return undefined;
-  const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [dbName]);
+  const { rows } = await admin.query<{ pid: number; application_name: string }>('SELECT pid, application_name FROM pg_stat_activity WHERE datname = $1', [dbName]);
   const backends = new Map<number, number>();
-  for (const { pid } of rows) {
+  const names = new Map<number, string>();
+  for (const { pid, application_name } of rows) {
     const ms = cpuMsOf(pid);
     if (ms !== undefined) backends.set(pid, ms);
+    names.set(pid, application_name);
   }
-  return { service, backends };
+  return { service, backends, names };
 }
 
 /** CPU ms of the service and of the database's backends between two snapshots (backends that ended in between are lost). */
-function cpuBetween(a: CpuSnapshot | undefined, b: CpuSnapshot | undefined): { serviceMs: number; postgresMs: number } | null {
+function cpuBetween(a: CpuSnapshot | undefined, b: CpuSnapshot | undefined): { serviceMs: number; postgresMs: number; postgresMsByApplication: Record<string, number> } | null {
   if (!a || !b) return null;
   let postgresMs = 0;
-  for (const [pid, ms] of b.backends) postgresMs += ms - (a.backends.get(pid) ?? 0);
-  return { serviceMs: b.service - a.service, postgresMs };
+  const postgresMsByApplication: Record<string, number> = {};
+  for (const [pid, ms] of b.backends) {
+    const used = ms - (a.backends.get(pid) ?? 0);
+    postgresMs += used;
+    const name = (b.names.get(pid) || 'requests (pool)').replace(/^vagen-projections:/, 'projection ');
+    postgresMsByApplication[name] = (postgresMsByApplication[name] ?? 0) + used;
+  }
+  return { serviceMs: b.service - a.service, postgresMs, postgresMsByApplication };
 }
 
 async function runPhase(url: string, phase: Row['phase'], seconds: number, streams: Stream[]): Promise<Row[]> {
@@ -515,7 +525,7 @@ async function main(): Promise<void> {
     console.log(`floor: SELECT 1 ${pp(floor.selectOne)}; INSERT + commit (WAL flush) ${pp(floor.commitWithWalFlush)}; GET /health ${pp(floor.health, 0)}`);
     const loadBefore = os.loadavg();
     const servicePid = service.child.pid!;
-    const cpu: Record<Row['phase'], { serviceMs: number; postgresMs: number; requests: number } | null> = { fixed: null, max: null };
+    const cpu: Record<Row['phase'], { serviceMs: number; postgresMs: number; postgresMsByApplication: Record<string, number>; requests: number } | null> = { fixed: null, max: null };
 
     // Fixed rate: RATE commands/s as 1 register : 4 assess, and READ_RATE reads/s besides.
     const registeredFixed: string[] = [];
@@ -609,7 +619,13 @@ async function main(): Promise<void> {
     console.log(`max:   ${fmt(maxTotal)} requests/s (${fmt(maxCommands)} commands/s)`);
     for (const phase of ['fixed', 'max'] as const) {
       const c = cpu[phase];
-      if (c) console.log(`cpu (${phase}): service ${fmt(c.serviceMs / c.requests, 2)} ms/request, PostgreSQL ${fmt(c.postgresMs / c.requests, 2)} ms/request`);
+      if (c) {
+        const parts = Object.entries(c.postgresMsByApplication)
+          .sort((x, y) => y[1] - x[1])
+          .map(([name, ms]) => `${name} ${fmt(ms / c.requests, 2)}`)
+          .join(', ');
+        console.log(`cpu (${phase}): service ${fmt(c.serviceMs / c.requests, 2)} ms/request, PostgreSQL ${fmt(c.postgresMs / c.requests, 2)} ms/request (${parts})`);
+      }
     }
     console.log(`checks: ${failures} non-2xx/errors; events ${consistent ? 'match' : 'DO NOT match'} the 2xx answers ${JSON.stringify(checks)}`);
     console.log(`machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} GB, ${machine.platform}, node ${machine.node}, load ${machine.loadavgBefore.join(' ')} → ${machine.loadavgAfter.join(' ')}`);

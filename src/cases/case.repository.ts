@@ -4,6 +4,8 @@ import { fold } from '../shared/domain/decider.js';
 import { DomainError } from '../shared/domain/domain-error.js';
 import { EVENT_STORE, StreamNotFound, WrongExpectedVersion, type AppendResult, type EventStore, type NewEvent, type SqlExecutor, type StoredEvent } from '../shared/event-store/event-store.port.js';
 import { preconditionFailed } from '../shared/http/conditional.js';
+import { IdempotencyStore, type TransactionalClaim } from '../shared/http/idempotency/idempotency.store.js';
+import { sendWithNext } from '../shared/database/coalescing-executor.js';
 import { ProjectionEngine } from '../shared/projections/projection-engine.js';
 import { streams } from '../shared/streams.js';
 import { caseDecider, type CaseCommand, type CaseState } from './case.decider.js';
@@ -16,6 +18,8 @@ export interface CommandMeta {
   /** From If-Match: the version the client saw. */
   ifMatch?: number;
   correlationId?: string;
+  /** The request's Idempotency-Key, taken in the append's transaction (set `taken` once appended). */
+  idempotency?: TransactionalClaim;
 }
 
 export interface CaseCommandOutcome {
@@ -125,19 +129,33 @@ export class CaseRepository {
       metadata: { ...e.metadata, correlationId },
     }));
     const inline = this.projections.inline();
+    const claim = meta.idempotency && !meta.idempotency.taken ? meta.idempotency : undefined;
     const result = await this.store.append(streams.case(meta.municipality, caseId), events, {
       expectedVersion,
       tenant: meta.municipality,
-      // Inline views (open case per person, round guard) are written in the same transaction.
+      // The request's Idempotency-Key and the inline views (open case per person, round guard)
+      // are written in the same transaction as the events.
       inline: async (tx, pending) => {
+        if (claim) await takeClaim(tx, claim);
         if (alsoInTransaction) await alsoInTransaction(tx);
         await inline(tx, pending);
       },
     });
+    // Taken with the events: an append that wrote nothing (a duplicate) rolled its claim back.
+    if (claim && result.storedEvents) claim.taken = true;
     const stored = result.storedEvents?.();
     const vouched = stored !== undefined && stored.length === result.positions.length && stored[stored.length - 1]!.version === result.nextExpectedVersion;
     return { result, stored: vouched ? stored : undefined };
   }
+}
+
+/**
+ * Takes the key in the append's transaction: the statement travels with the transaction's next
+ * one (CoalescingExecutor) and, if the key is held, fails it (SQLSTATE VA412) and with it the append.
+ */
+async function takeClaim(tx: SqlExecutor, claim: TransactionalClaim): Promise<void> {
+  const { text, values } = IdempotencyStore.claimStatement(claim);
+  await sendWithNext(tx, text, values);
 }
 
 /** One command, or several decided one after the other, each on the state the previous ones' events left. */

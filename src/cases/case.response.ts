@@ -1,7 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Pool } from 'pg';
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../shared/auth/principal.js';
-import type { StoredEvent } from '../shared/event-store/event-store.port.js';
+import { CoalescingExecutor } from '../shared/database/coalescing-executor.js';
+import { PG_POOL } from '../shared/database/database.tokens.js';
+import type { SqlExecutor, StoredEvent } from '../shared/event-store/event-store.port.js';
 import { AccessLog } from '../shared/privacy/access-log.js';
 import { isShredded, PersonVault } from '../shared/privacy/vault.js';
 import { formatPersonalIdentityNumber } from '../shared/privacy/personal-identity-number.js';
@@ -37,14 +40,13 @@ export class CaseResponder {
     private readonly vault: PersonVault,
     private readonly accessLog: AccessLog,
     private readonly projections: ProjectionEngine,
+    @Inject(PG_POOL) private readonly pool: Pool,
   ) {}
 
   async view(req: FastifyRequest, principal: Principal, municipality: string, events: StoredEvent[], validAt?: string): Promise<CaseResponse> {
     const view = caseView(asCaseEvents(events), validAt ? { validAt } : {});
     if (!view) throw DomainError.notFound('case-not-found', validAt ? `The case did not exist on ${validAt}.` : 'Case not found.');
-    // The log row and the personnummer are independent round trips: sent together. A failed log
-    // write still fails the read (Promise.all rejects, and nothing is answered).
-    const [, pin] = await Promise.all([this.log(req, principal, municipality, view.id, view.pseudonym), this.pin(municipality, view.pseudonym, view.id)]);
+    const pin = await this.loggedPin(req, principal, municipality, view.id, view.pseudonym);
     const { pseudonym, assessments, ...rest } = view;
     const decrypted: CaseResponse['assessments'] = {};
     for (const [roundId, a] of Object.entries(assessments)) {
@@ -61,7 +63,7 @@ export class CaseResponder {
   async history(req: FastifyRequest, principal: Principal, municipality: string, caseId: string, events: StoredEvent[]): Promise<HistoryItem[]> {
     const pseudonym = String(events.find((e) => e.type === 'CaseRegistered')?.data.pseudonym ?? '');
     // 404 once the person is erased, as for the case itself.
-    await Promise.all([this.log(req, principal, municipality, caseId, pseudonym), this.pin(municipality, pseudonym, caseId)]);
+    await this.loggedPin(req, principal, municipality, caseId, pseudonym);
     return Promise.all(
       events.map(async (e) => {
         const { reasonCiphertext, pseudonym: _p, ...data } = e.data as Record<string, unknown>;
@@ -84,8 +86,33 @@ export class CaseResponder {
     await this.accessLog.record({ ...AccessLog.context(req, principal, municipality), caseId, pseudonym });
   }
 
-  private async pin(municipality: string, pseudonym: string, caseId: string): Promise<string> {
-    const person = (await this.vault.revealPersons(municipality, [pseudonym])).get(pseudonym);
+  /**
+   * The access-log row and the personnummer in one round trip (they travel together, see
+   * CoalescingExecutor), as one implicit transaction: a failed log write fails the read, and
+   * nothing is answered.
+   */
+  private async loggedPin(req: FastifyRequest, principal: Principal, municipality: string, caseId: string, pseudonym: string): Promise<string> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    const db = new CoalescingExecutor(client);
+    try {
+      const [, pin] = await Promise.all([
+        this.accessLog.record({ ...AccessLog.context(req, principal, municipality), caseId, pseudonym }, db),
+        this.pin(municipality, pseudonym, caseId, db),
+      ]);
+      return pin;
+    } catch (e) {
+      // A connection that failed mid-message is not given back to the pool.
+      if (!(e instanceof DomainError) && !(e as { code?: string }).code) broken = e instanceof Error ? e : new Error(String(e));
+      throw e;
+    } finally {
+      await db.idle();
+      client.release(broken);
+    }
+  }
+
+  private async pin(municipality: string, pseudonym: string, caseId: string, db?: SqlExecutor): Promise<string> {
+    const person = (await this.vault.revealPersons(municipality, [pseudonym], db, true)).get(pseudonym);
     // An erased person's case is gone for readers (API.md "Administration"), also after the
     // person is registered again (a new key under the same pseudonym). A case enters
     // erased_cases only in the transaction that shreds its person's key (PersonEraser), so while

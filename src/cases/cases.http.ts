@@ -23,6 +23,7 @@ import { EndInterventionCommand, EndInterventionRequest, StartInterventionComman
 import { RecordBenefitMonthCommand, WithdrawBenefitMonthCommand } from './benefit-months/benefit-months.command.js';
 import { CloseCaseCommand, CloseCaseRequest } from './close-case/close-case.command.js';
 import { ReopenCaseCommand, ReopenCaseRequest } from './reopen-case/reopen-case.command.js';
+import { ClaimsIdempotencyInTransaction, idempotencyClaimOf } from '../shared/http/idempotency/idempotency.interceptor.js';
 
 export class CaseReadQuery {
   @ApiPropertyOptional({ description: 'State in the world on this date (YYYY-MM-DD). Default: today.' })
@@ -64,7 +65,12 @@ export class CaseDoc {
 }
 
 const IF_MATCH = { name: 'If-Match', required: false, description: 'The case version you saw (ETag); a stale one answers 412.' };
-const IDEMPOTENCY = { name: 'Idempotency-Key', required: false, description: '1–200 characters; a repeat with the same body replays the first answer.' };
+const IDEMPOTENCY = {
+  name: 'Idempotency-Key',
+  required: false,
+  description:
+    '1–200 characters; a repeat with the same body replays the first answer (Idempotency-Replayed: true), another body under the key is 422, a repeat while the first runs is 409. The key is recorded in the same transaction as the command\'s events: a refused command leaves it free.',
+};
 
 /**
  * Caseworkers' endpoints for one case (API.md "Cases"). Thin: HTTP → command → HTTP; the rules
@@ -74,6 +80,8 @@ const IDEMPOTENCY = { name: 'Idempotency-Key', required: false, description: '1�
 @ApiBearerAuth()
 @Controller('api/v1/municipalities/:code/cases')
 @Roles('caseworker')
+// Every POST here appends through CaseRepository, which takes the Idempotency-Key with its append.
+@ClaimsIdempotencyInTransaction()
 export class CasesController {
   constructor(
     private readonly commands: CommandBus,
@@ -222,7 +230,7 @@ export class CasesController {
   }
 
   private meta(code: string, user: Principal, req: FastifyRequest): CommandMeta {
-    return { municipality: code, actor: user.userId, ifMatch: parseIfMatch(req.headers['if-match']), correlationId: String(req.id) };
+    return { municipality: code, actor: user.userId, ifMatch: parseIfMatch(req.headers['if-match']), correlationId: String(req.id), idempotency: idempotencyClaimOf(req) };
   }
 
   private async answer(code: string, user: Principal, req: FastifyRequest, reply: FastifyReply, outcome: CaseCommandOutcome): Promise<CaseResponse> {

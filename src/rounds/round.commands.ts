@@ -109,6 +109,7 @@ export class CloseRoundHandler implements ICommandHandler<CloseRoundCommand, Rou
       today: stockholmDate(),
       roundId: meta.roundId,
     }));
+    this.rounds.forgetRound(meta.municipality, meta.roundId);
     return { roundId: meta.roundId, position };
   }
 }

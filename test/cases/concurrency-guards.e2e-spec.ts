@@ -2,6 +2,9 @@ import { allUnknown } from '../../src/questionnaires/answers.fixtures.js';
 import { QUESTIONNAIRE_V1 } from '../../src/questionnaires/questionnaire.js';
 import { UNIT_CODES } from '../../src/units/units.js';
 import { manyPersonnummer } from '../support/personnummer.js';
+import { EVENT_STORE, type EventStore } from '../../src/shared/event-store/event-store.port.js';
+import { ProjectionEngine } from '../../src/shared/projections/projection-engine.js';
+import { streams } from '../../src/shared/streams.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 /**
@@ -70,6 +73,32 @@ describe('rules under concurrent commands (end to end)', () => {
     // Exactly the accepted assessments are in the log, all before the close.
     expect(events.slice(0, closedAt).map((e) => e.type)).toEqual(accepted.map(() => 'AssessmentRecorded'));
     expect(events.slice(closedAt + 1)).toEqual([]);
+  });
+
+  it('a round closed by another instance: this one still remembers it open, but the assessment is refused and not written', async () => {
+    const round = await t.http().post(api('/rounds')).set('authorization', `Bearer ${po}`).send({ label: '2026-H2', referenceDate: '2026-06-30', questionnaireVersion: 1 });
+    expect(round.status).toBe(201);
+    const [a, b] = await Promise.all([register(pins[43]!, 1), register(pins[44]!, 2)]);
+    const answers = allUnknown(QUESTIONNAIRE_V1);
+    const assess = (id: string) => t.http().post(api(`/cases/${id}/assessments`)).set('authorization', `Bearer ${cw}`).send({ roundId: round.body.id, answers });
+    // This instance now remembers the round as open.
+    expect((await assess(a.body.id)).status).toBe(201);
+    // Another instance closes it: the close is appended without passing through this one.
+    const store = t.running.app.get<EventStore>(EVENT_STORE);
+    const engine = t.running.app.get(ProjectionEngine);
+    await store.append(
+      streams.rounds('2281'),
+      [{ type: 'RoundClosed', schemaVersion: 1, data: { roundId: round.body.id }, metadata: { actor: 'po-elsewhere', effectiveDate: '2026-07-01' } }],
+      { expectedVersion: 'any', tenant: '2281', inline: engine.inline() },
+    );
+    const refused = await assess(b.body.id);
+    expect(refused.status).toBe(409);
+    expect(refused.body.type).toMatch(/round-closed/);
+    expect(await log(`type = 'AssessmentRecorded' AND data->>'roundId' = $1`, [round.body.id])).toHaveLength(1);
+    // Read afresh the next time: refused by the decider, with the close's date.
+    const again = await assess(b.body.id);
+    expect(again.status).toBe(409);
+    expect(again.body.type).toMatch(/round-closed/);
   });
 
   it('the same person registered ten times at once: one case, nine 409s, one CaseRegistered', async () => {

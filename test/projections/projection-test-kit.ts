@@ -48,18 +48,23 @@ export async function projectionKit(label: string): Promise<Kit> {
       const store = new PostgresEventStore(ipool);
       const engine = new ProjectionEngine(ipool, store, { ...FAST, instanceName: name, ...options }, undefined, quiet);
       let stopped = false;
-      const inst: Instance = {
+      const inst: Instance & { stage: string } = {
         pool: ipool,
         store,
         engine,
+        stage: 'running',
         async stop() {
           if (stopped) return;
           stopped = true;
           try {
+            inst.stage = 'engine.stop';
             await engine.stop();
+            inst.stage = 'store.close';
             await store.close();
           } finally {
+            inst.stage = 'pool.end';
             await ipool.end();
+            inst.stage = 'stopped';
           }
         },
       };
@@ -67,9 +72,18 @@ export async function projectionKit(label: string): Promise<Kit> {
       return inst;
     },
     async close() {
-      for (const i of instances) await i.stop().catch((e: unknown) => console.warn('instance did not stop cleanly', e));
-      await pool.end();
+      for (const i of instances) {
+        const stopping = i.stop().catch((e: unknown) => console.warn('instance did not stop cleanly', e));
+        // Seen once in CI under full load: an instance that did not finish stopping. Say where it
+        // hung instead of failing the suite's teardown on the hook timeout; dropping the
+        // database (WITH FORCE) then ends its connections.
+        let timer: NodeJS.Timeout | undefined;
+        const late = await Promise.race([stopping.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), 20_000)))]);
+        clearTimeout(timer);
+        if (late) console.warn(`projection test kit: an instance did not stop within 20 s (stuck in ${(i as Instance & { stage: string }).stage})`);
+      }
       await db.drop();
+      await pool.end();
     },
   };
 }

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
+import { DomainError } from '../../shared/domain/domain-error.js';
 import { IsCalendarDate } from '../../shared/http/validators.js';
 import { stockholmDate } from '../../shared/time/calendar.js';
 import { MunicipalityStreams } from '../../rounds/municipality-streams.js';
@@ -40,15 +41,22 @@ export class RecordAssessmentHandler implements ICommandHandler<RecordAssessment
   ) {}
 
   async execute({ meta, input }: RecordAssessmentCommand): Promise<CaseCommandOutcome> {
-    const round = await this.municipality.roundInfo(meta.municipality, input.roundId);
-    return this.cases.execute(meta, meta.caseId, () => ({
-      type: 'RecordAssessment',
-      actor: meta.actor,
-      today: stockholmDate(),
-      roundId: input.roundId,
-      round,
-      answers: input.answers,
-      effectiveDate: input.effectiveDate,
-    }));
+    // A remembered open round may have been closed since: the append's round guard then refuses
+    // (409 round-closed), and the round is read afresh next time.
+    const round = await this.municipality.roundForAssessment(meta.municipality, input.roundId);
+    try {
+      return await this.cases.execute(meta, meta.caseId, () => ({
+        type: 'RecordAssessment',
+        actor: meta.actor,
+        today: stockholmDate(),
+        roundId: input.roundId,
+        round,
+        answers: input.answers,
+        effectiveDate: input.effectiveDate,
+      }));
+    } catch (e) {
+      if (e instanceof DomainError && e.slug === 'round-closed') this.municipality.forgetRound(meta.municipality, input.roundId);
+      throw e;
+    }
   }
 }

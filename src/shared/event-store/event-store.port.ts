@@ -110,6 +110,16 @@ export interface ReadAllOptions {
   knownAt?: Date;
 }
 
+export interface SubscribeOptions extends ReadAllOptions {
+  /**
+   * Live phase: after a read, the next one waits until this many milliseconds have passed since
+   * the previous one started, so that under a steady write load one read (and one batch of the
+   * consumer) covers the appends of that window instead of one or two each. The first append
+   * after a quiet spell is read at once. Default 0.
+   */
+  lingerMs?: number;
+}
+
 /** One stream's part of a bulk import. */
 export interface BulkAppend {
   stream: string;
@@ -151,7 +161,7 @@ export interface EventStore {
   /** Every event in global order, in batches. */
   readAll(options?: ReadAllOptions): AsyncIterable<StoredEvent[]>;
   /** Catch-up from `fromPosition`, then live (new events within milliseconds, no busy polling). */
-  subscribe(options?: ReadAllOptions): Subscription;
+  subscribe(options?: SubscribeOptions): Subscription;
   /** Highest position that readers can see now. */
   headPosition(): Promise<number>;
   /** Register an upcaster for (type, fromSchemaVersion) → fromSchemaVersion + 1. */

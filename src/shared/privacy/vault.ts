@@ -218,7 +218,13 @@ export class PersonVault {
    * As `revealPins`, with each person's key generation: 1 means the key was never shredded (a
    * re-registration after shredding gets generation 2 and up).
    */
-  async revealPersons(municipality: string, pseudonyms: string[], tx?: SqlExecutor): Promise<Map<string, { pin: string | Shredded; generation: number }>> {
+  async revealPersons(
+    municipality: string,
+    pseudonyms: string[],
+    tx?: SqlExecutor,
+    /** `tx` has written no person keys (e.g. it only logs the read): the keys it reads are committed ones and may be cached. */
+    keysCommitted = false,
+  ): Promise<Map<string, { pin: string | Shredded; generation: number }>> {
     const out = new Map<string, { pin: string | Shredded; generation: number }>();
     if (pseudonyms.length === 0) return out;
     const { rows } = await (tx ?? this.pool).query<KeyRow & { pseudonym: string; pin_ciphertext: string | null }>(
@@ -231,7 +237,7 @@ export class PersonVault {
       // The row is authoritative (another instance may have shredded or re-keyed since we cached).
       const cached = this.cache.get(cacheKey(municipality, row.pseudonym));
       const state =
-        cached && row.wrapped_key !== null && cached.generation === row.generation ? cached : this.fromRow(municipality, row.pseudonym, row, tx);
+        cached && row.wrapped_key !== null && cached.generation === row.generation ? cached : this.fromRow(municipality, row.pseudonym, row, keysCommitted ? undefined : tx);
       if (state.status === 'shredded' || row.pin_ciphertext === null) {
         out.set(row.pseudonym, { pin: SHREDDED, generation: row.generation });
         continue;

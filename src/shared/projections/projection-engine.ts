@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { hostname } from 'node:os';
 import pg, { type Pool, type PoolClient } from 'pg';
+import { CoalescingExecutor, sendWithNext } from '../database/coalescing-executor.js';
 import type { AppendOptions, EventStore, SqlExecutor, StoredEvent } from '../event-store/event-store.port.js';
 import { Problem } from '../http/problem.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -16,6 +17,13 @@ import { buildAsOf, dropTimeTravel, type AsOf, type TimeTravelBuild } from './ti
 export interface ProjectionEngineOptions {
   /** Events per read and per transaction. */
   batchSize: number;
+  /**
+   * Live async builds read the log at most once per this many milliseconds, so under load one
+   * transaction applies the appends of that window (a handful of round trips for many events
+   * instead of for each one). The first append after a quiet spell is applied at once; reads that
+   * wait for a position (`minPosition`) wait at most this much longer.
+   */
+  lingerMs: number;
   /** How often an instance without a build's lease tries to take it over. */
   leaseRetryMs: number;
   /** How often runners are reconciled with the catalog (besides notifications). */
@@ -35,6 +43,7 @@ export interface ProjectionEngineOptions {
 
 export const DEFAULT_ENGINE_OPTIONS: ProjectionEngineOptions = {
   batchSize: 2000,
+  lingerMs: 50,
   leaseRetryMs: 1000,
   reconcileMs: 5000,
   backoffBaseMs: 1000,
@@ -177,22 +186,25 @@ export class ProjectionEngine {
   }
 
   /**
-   * Runs `fn` in a read-only transaction whose search_path is the live build, so queries use the
-   * same unqualified table names as the projection's handlers. A rebuild switching meanwhile does
-   * not disturb it: the old build's schema stays until the grace period has passed.
+   * Runs `fn` on a connection whose every query is read-only with the live build first on the
+   * search_path, so queries use the same unqualified table names as the projection's handlers.
+   * Each query (or the queries `fn` sends in one tick) is a transaction of its own, as it was
+   * under READ COMMITTED. A rebuild switching meanwhile does not disturb it: the old build's
+   * schema stays until the grace period has passed.
    */
   async read<T>(name: string, fn: (tx: SqlExecutor) => Promise<T>, minPosition?: number): Promise<T> {
     if (minPosition !== undefined) await this.waitFor(name, minPosition);
     const schema = await this.liveSchema(name);
     const client = await this.pool.connect();
     try {
-      await client.query(`BEGIN READ ONLY; ${searchPathSql(schema)}`);
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw e;
+      // Read only, with the build's schema first on the search path, for each of fn's messages
+      // (one implicit transaction each), instead of BEGIN and COMMIT round trips of their own.
+      const tx = new CoalescingExecutor(client, { eachMessage: `SET LOCAL transaction_read_only = on; ${searchPathSql(schema)}` });
+      try {
+        return await fn(tx);
+      } finally {
+        await tx.idle();
+      }
     } finally {
       client.release();
     }
@@ -238,7 +250,8 @@ export class ProjectionEngine {
         const schema = rows[i]?.target_schema;
         // No live build of this version yet: its build reads these events from the log.
         if (!schema) continue;
-        if (current !== undefined) await tx.query(searchPathSql(schema));
+        // The switch travels with the projection's first statement where the executor can do that.
+        if (current !== undefined) await sendWithNext(tx, searchPathSql(schema));
         current = schema;
         await p.apply(tx, mine);
       }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { EventStore, StoredEvent, Subscription } from '../event-store/event-store.port.js';
+import { CoalescingExecutor } from '../database/coalescing-executor.js';
 import type { Projection } from './projection.js';
 import { backoffMs, RateMeter, readAhead, sleep } from './batch-stream.js';
 import { getBuild, LOCKS, liveBuild, recordError, retireBuild, type BuildRow } from './projection-catalog.js';
@@ -7,6 +8,8 @@ import { searchPathSql } from './projection-schema.js';
 
 export interface RunnerOptions {
   batchSize: number;
+  /** See ProjectionEngineOptions.lingerMs. */
+  lingerMs: number;
   leaseRetryMs: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
@@ -162,7 +165,7 @@ export class BuildRunner {
       if (switched === 'finished') return;
       if (switched !== undefined) ({ position, state } = { position: switched, state: 'live' });
     }
-    const subscription = this.store.subscribe({ fromPosition: position, batchSize: this.options.batchSize });
+    const subscription = this.store.subscribe({ fromPosition: position, batchSize: this.options.batchSize, lingerMs: this.options.lingerMs });
     this.subscription = subscription;
     try {
       for await (const batch of readAhead(subscription)) {
@@ -222,7 +225,15 @@ export class BuildRunner {
     // a rebuild does not wait for a WAL flush per batch. The events themselves are durable.
     await client.query(`BEGIN; SET LOCAL synchronous_commit = off; ${searchPathSql(this.schema)}`);
     try {
-      if (handled.length > 0) await this.projection.apply(client, handled);
+      // Its statements as named prepared statements, planned once per connection (CoalescingExecutor).
+      if (handled.length > 0) {
+        const tx = new CoalescingExecutor(client);
+        try {
+          await this.projection.apply(tx, handled);
+        } finally {
+          await tx.idle();
+        }
+      }
       this.rate.add(events.length);
       const r = await client.query(CHECKPOINT_SQL, [this.schema, last.position, events.length, last.recordedAt, expected, this.rate.perSecond()]);
       if (r.rowCount === 0) throw new BuildGone(`${this.schema} is no longer at position ${expected}`);

@@ -7,6 +7,8 @@ import { EventStoreJsonBatch1764000531000 } from './1764000531000-event-store-js
 import { EventStorePlans1764000600000 } from './1764000600000-event-store-plans.js';
 import { EventStoreInlineAppend1764000610000 } from './1764000610000-event-store-inline-append.js';
 import { InlineTargets1764000620000 } from './1764000620000-inline-targets.js';
+import { GenericPlans1764000630000 } from './1764000630000-generic-plans.js';
+import { IdempotencyClaim1764000640000 } from './1764000640000-idempotency-claim.js';
 
 /** Every migration, in order. Append new ones at the end; never edit one that has shipped. */
-export const migrations: (new () => MigrationInterface)[] = [Foundation1764000000000, Privacy1764000300000, EventStore1764000410000, Projections1764000520000, EventStoreJsonBatch1764000531000, EventStorePlans1764000600000, EventStoreInlineAppend1764000610000, InlineTargets1764000620000];
+export const migrations: (new () => MigrationInterface)[] = [Foundation1764000000000, Privacy1764000300000, EventStore1764000410000, Projections1764000520000, EventStoreJsonBatch1764000531000, EventStorePlans1764000600000, EventStoreInlineAppend1764000610000, InlineTargets1764000620000, GenericPlans1764000630000, IdempotencyClaim1764000640000];

@@ -33,6 +33,7 @@ import {
   type ExpectedVersion,
   type NewEvent,
   type ReadAllOptions,
+  type SubscribeOptions,
   type ReadStreamOptions,
   type SqlExecutor,
   type StoredEvent,
@@ -334,8 +335,11 @@ export class KurrentDbEventStore implements EventStore {
     if (batch.length > 0) yield this.upcasters.applyAll(batch);
   }
 
-  /** KurrentDB's own catch-up subscription on `$all`: history first, then live pushes. */
-  subscribe(options: ReadAllOptions = {}): Subscription {
+  /**
+   * KurrentDB's own catch-up subscription on `$all`: history first, then live pushes. `lingerMs`
+   * is not needed here: pushed events buffer while the consumer works and join its next batch.
+   */
+  subscribe(options: SubscribeOptions = {}): Subscription {
     const after = options.fromPosition ?? 0;
     const accept = this.accept(options, after);
     const batchSize = Math.max(1, Math.min(options.batchSize ?? 1000, 100_000));

@@ -49,7 +49,7 @@ describe('PostgreSQL adapter specifics', () => {
     const results = await Promise.all(streams.map((s) => store.append(s, [ev()], { expectedVersion: 'no_stream', tenant: '2281' })));
     const { rows } = await pool.query<{ tx: string }>('SELECT DISTINCT xmin::text AS tx FROM events WHERE stream_id = ANY($1)', [streams]);
     expect(results).toHaveLength(40);
-    // The first append goes out alone; the others queue behind it and share a transaction or two.
+    // Appends of one tick go out together: one transaction, or a few when the batch is full.
     expect(rows.length).toBeLessThanOrEqual(4);
   });
 

@@ -11,6 +11,22 @@ export type Claim =
 /** A claim left running longer than this is taken to be from a crashed request and taken over. */
 const ABANDONED_AFTER_SECONDS = 120;
 
+/**
+ * A key to be taken inside the command's own transaction (see `IdempotencyStore.claimStatement`):
+ * the command layer takes it with its append and sets `taken`.
+ */
+export interface TransactionalClaim {
+  userId: string;
+  key: string;
+  method: string;
+  path: string;
+  requestHash: string;
+  taken: boolean;
+}
+
+/** SQLSTATE raised by idempotency_claim when the key is already held. */
+export const CLAIM_TAKEN = 'VA412';
+
 /** Idempotency records in PostgreSQL (table idempotency_keys), keyed by (user, key). */
 export class IdempotencyStore {
   private readonly key: Buffer;
@@ -46,35 +62,76 @@ export class IdempotencyStore {
   }
 
   async claim(userId: string, key: string, method: string, path: string, requestHash: string): Promise<Claim> {
-    const inserted = await this.pool.query(
-      `INSERT INTO idempotency_keys (user_id, key, method, path, request_hash)
+    const inserted = await this.pool.query({
+      name: 'idempotency_claim',
+      text: `INSERT INTO idempotency_keys (user_id, key, method, path, request_hash)
        VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (user_id, key) DO UPDATE
          SET created_at = now(), method = EXCLUDED.method, path = EXCLUDED.path, request_hash = EXCLUDED.request_hash
          WHERE idempotency_keys.completed_at IS NULL
            AND idempotency_keys.created_at < now() - make_interval(secs => $6)
        RETURNING 1`,
-      [userId, key, method, path, requestHash, ABANDONED_AFTER_SECONDS],
-    );
+      values: [userId, key, method, path, requestHash, ABANDONED_AFTER_SECONDS],
+    });
     if (inserted.rowCount === 1) return { kind: 'claimed' };
-    const { rows } = await this.pool.query(
-      `SELECT request_hash, completed_at, status_code, response_headers, response_body
-         FROM idempotency_keys WHERE user_id = $1 AND key = $2`,
-      [userId, key],
-    );
+    return (await this.lookup(userId, key, requestHash)) ?? this.claim(userId, key, method, path, requestHash); // released meanwhile
+  }
+
+  /** What the record under the key says about this request (undefined: there is none). */
+  async lookup(userId: string, key: string, requestHash: string): Promise<Exclude<Claim, { kind: 'claimed' }> | undefined> {
+    const { rows } = await this.pool.query({
+      name: 'idempotency_lookup',
+      text: `SELECT request_hash, completed_at, status_code, response_headers, response_body
+               FROM idempotency_keys WHERE user_id = $1 AND key = $2`,
+      values: [userId, key],
+    });
     const row = rows[0];
-    if (!row) return this.claim(userId, key, method, path, requestHash); // released meanwhile
+    if (!row) return undefined;
     if (row.request_hash !== requestHash) return { kind: 'mismatch' };
     if (row.completed_at === null) return { kind: 'in_flight' };
     return { kind: 'replay', status: row.status_code, headers: row.response_headers ?? {}, body: row.response_body ? this.open(row.response_body) : '' };
   }
 
+  /**
+   * The statement that takes `claim` in the caller's transaction: it raises SQLSTATE VA412
+   * (`CLAIM_TAKEN`) when the key is held, waiting first for a transaction that is taking it now.
+   * The key is then recorded if and only if that transaction commits.
+   */
+  static claimStatement(claim: TransactionalClaim): { text: string; values: unknown[] } {
+    return {
+      text: 'SELECT public.idempotency_claim($1, $2, $3, $4, $5, $6)',
+      values: [claim.userId, claim.key, claim.method, claim.path, claim.requestHash, ABANDONED_AFTER_SECONDS],
+    };
+  }
+
+  /**
+   * The answer to a request that was to take its key in its transaction but wrote nothing (an
+   * idempotent repeat decided no events): recorded completed now, unless the key is held, then
+   * false.
+   */
+  async record(claim: TransactionalClaim, status: number, headers: Record<string, string>, body: string): Promise<boolean> {
+    const r = await this.pool.query({
+      name: 'idempotency_record',
+      text: `INSERT INTO idempotency_keys (user_id, key, method, path, request_hash, completed_at, status_code, response_headers, response_body)
+             VALUES ($1, $2, $3, $4, $5, now(), $6, $7, $8)
+             ON CONFLICT (user_id, key) DO UPDATE
+               SET created_at = now(), method = EXCLUDED.method, path = EXCLUDED.path, request_hash = EXCLUDED.request_hash,
+                   completed_at = now(), status_code = EXCLUDED.status_code, response_headers = EXCLUDED.response_headers, response_body = EXCLUDED.response_body
+               WHERE idempotency_keys.completed_at IS NULL
+                 AND idempotency_keys.created_at < now() - make_interval(secs => $9)
+             RETURNING 1`,
+      values: [claim.userId, claim.key, claim.method, claim.path, claim.requestHash, status, JSON.stringify(headers), body === '' ? '' : this.seal(body), ABANDONED_AFTER_SECONDS],
+    });
+    return r.rowCount === 1;
+  }
+
   async complete(userId: string, key: string, status: number, headers: Record<string, string>, body: string): Promise<void> {
-    await this.pool.query(
-      `UPDATE idempotency_keys SET completed_at = now(), status_code = $3, response_headers = $4, response_body = $5
+    await this.pool.query({
+      name: 'idempotency_complete',
+      text: `UPDATE idempotency_keys SET completed_at = now(), status_code = $3, response_headers = $4, response_body = $5
         WHERE user_id = $1 AND key = $2`,
-      [userId, key, status, JSON.stringify(headers), body === '' ? '' : this.seal(body)],
-    );
+      values: [userId, key, status, JSON.stringify(headers), body === '' ? '' : this.seal(body)],
+    });
   }
 
   /** A rejected request keeps no record, so the same key can be used again with a fixed body. */

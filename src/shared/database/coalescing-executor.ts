@@ -1,0 +1,224 @@
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import type { SqlExecutor } from '../event-store/event-store.port.js';
+
+type QueryResult = { rows: never[]; rowCount: number | null };
+
+/** node-postgres' own conversion of a parameter to the text it sends (arrays, dates, JSON…). */
+const prepareValue = (pg as unknown as { utils: { prepareValue(value: unknown): unknown } }).utils.prepareValue;
+
+/**
+ * `sql` with its `$n` parameters written in as literals, as node-postgres would have sent them:
+ * as text, with the type left to the server (a quoted literal is of unknown type, like an untyped
+ * parameter, so `$1::int[]`, `col = $1` and function calls resolve alike). Undefined when that
+ * cannot be done safely: a binary (Buffer) parameter, a `$n` without a value, or SQL this scanner
+ * does not follow (comments, dollar quoting, E'' strings, a `?`-free but unbalanced quote).
+ */
+export function inlineParameters(sql: string, params: readonly unknown[]): string | undefined {
+  const literals: string[] = [];
+  for (const p of params) {
+    const v = prepareValue(p);
+    if (v === null || v === undefined) literals.push('NULL');
+    else if (typeof v === 'string') literals.push(pg.escapeLiteral(v));
+    else return undefined;
+  }
+  let out = '';
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i]!;
+    if (c === "'" || c === '"') {
+      // A quoted literal or identifier: copied as is ('' and "" are the only escapes inside).
+      let j = i + 1;
+      for (;;) {
+        if (j >= sql.length) return undefined;
+        if (sql[j] === c) {
+          if (sql[j + 1] === c) j += 2;
+          else break;
+        } else j++;
+      }
+      if (c === "'" && /[eE]$/.test(out) && !/[A-Za-z0-9_]$/.test(out.slice(0, -1))) return undefined; // E'…'
+      out += sql.slice(i, j + 1);
+      i = j + 1;
+    } else if (c === '$') {
+      const m = /^\$(\d+)/.exec(sql.slice(i, i + 12));
+      if (!m || /[A-Za-z0-9_]$/.test(out)) return undefined; // dollar quoting, or `$` inside a name
+      const n = Number(m[1]);
+      if (n < 1 || n > literals.length) return undefined;
+      out += literals[n - 1];
+      i += m[0].length;
+    } else if ((c === '-' && sql[i + 1] === '-') || (c === '/' && sql[i + 1] === '*')) {
+      return undefined;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
+/** Top-level statements in `sql` (semicolons outside quotes; a trailing one ends the last). */
+function statementCount(sql: string): number {
+  let n = 1;
+  let quote: string | undefined;
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql[i]!;
+    if (quote) {
+      if (c === quote) quote = undefined;
+    } else if (c === "'" || c === '"') quote = c;
+    else if (c === ';' && sql.slice(i + 1).trim() !== '') n++;
+  }
+  return n;
+}
+
+/**
+ * A query that goes alone, as a named prepared statement when it has parameters: the connection
+ * parses and plans it once, later calls only bind and execute (planning was a large share of
+ * PostgreSQL's CPU on registration day). PostgreSQL plans it again by itself when the
+ * search_path or a table it uses changes.
+ */
+function prepared(sql: string, params: unknown[] | undefined): pg.QueryConfig {
+  if (!params || params.length === 0) return { text: sql };
+  let name = statementNames.get(sql);
+  if (name === undefined) {
+    if (statementNames.size >= 2000) statementNames.clear();
+    name = `c${createHash('sha1').update(sql).digest('base64url').slice(0, 20)}`;
+    statementNames.set(sql, name);
+  }
+  return { name, text: sql, values: params };
+}
+const statementNames = new Map<string, string>();
+
+interface Queued {
+  sql: string;
+  params: unknown[] | undefined;
+  resolve(result: unknown): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * An executor on one connection that saves round trips. On this kind of machine a round trip to
+ * PostgreSQL costs far more CPU than most statements (the socket write and the wake-up of the
+ * other process: a third of the service's time under load, measured with bench:http), so:
+ *
+ * - `hold(statement)`: a statement nobody needs an answer from (BEGIN, a search_path switch)
+ *   waits and travels with the next query.
+ * - Queries issued in the same tick (e.g. under one `Promise.all`) travel together.
+ *
+ * Travelling together means one message by the simple protocol, parameters written in
+ * (`inlineParameters`). Each caller still gets its own statement's result. When some parameter
+ * cannot be written in, everything goes out one statement at a time, as usual.
+ *
+ * Errors: statements that travel together stand or fall together. Inside a transaction that is
+ * no change (a failed statement aborts it); outside one, PostgreSQL runs such a message as one
+ * implicit transaction, so e.g. an access-log row and the read it records commit or fail as one.
+ */
+export class CoalescingExecutor implements SqlExecutor {
+  private readonly held: string[] = [];
+  private queue: Queued[] = [];
+  private chain: Promise<void> = Promise.resolve();
+
+  /**
+   * `eachMessage`: statements that open every message (e.g. a read-only search_path for reads
+   * outside an explicit transaction: a message of several statements is one implicit
+   * transaction, and SET LOCAL / set_config(…, true) last until its end).
+   */
+  constructor(
+    private readonly client: pg.PoolClient | pg.Client,
+    private readonly options: { eachMessage?: string } = {},
+  ) {}
+
+  /** One statement without parameters, sent before the next query; its result is not given. */
+  hold(statement: string): void {
+    this.held.push(statement);
+  }
+
+  /**
+   * Resolves once everything queued so far has been answered. Await it before using the
+   * connection directly (a ROLLBACK after a failed callback) or giving it back to the pool: a
+   * caller that gave up early (Promise.all rejected at its first failure) may have left queries
+   * that would otherwise go out afterwards.
+   */
+  async idle(): Promise<void> {
+    for (;;) {
+      await Promise.resolve();
+      const chain = this.chain;
+      await chain;
+      if (chain === this.chain && this.queue.length === 0) return;
+    }
+  }
+
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ sql, params, resolve: resolve as (r: unknown) => void, reject });
+      if (this.queue.length === 1) queueMicrotask(() => this.send());
+    });
+  }
+
+  /** Everything queued in the tick that is ending, after whatever went out before it. */
+  private send(): void {
+    const batch = this.queue;
+    this.queue = [];
+    const held = this.held.splice(0);
+    this.chain = this.chain.then(() => this.run(held, batch));
+  }
+
+  private async run(held: string[], batch: Queued[]): Promise<void> {
+    const prefix = this.options.eachMessage ? [this.options.eachMessage, ...held] : held;
+    if (prefix.length === 0 && batch.length === 1) {
+      const q = batch[0]!;
+      await this.client.query(prepared(q.sql, q.params)).then(q.resolve, q.reject);
+      return;
+    }
+    const texts = batch.map((q) => (q.params && q.params.length > 0 ? inlineParameters(q.sql, q.params) : q.sql));
+    if (texts.some((t) => t === undefined)) {
+      // One statement at a time; an explicit transaction carries `eachMessage` over to them, and
+      // then the answers wait for its COMMIT: a caller must never get the connection back inside it.
+      const own = this.options.eachMessage !== undefined;
+      try {
+        if (prefix.length > 0) await this.client.query(own ? `BEGIN; ${prefix.join('; ')}` : prefix.join('; '));
+      } catch (e) {
+        if (own) await this.client.query('ROLLBACK').catch(() => undefined);
+        for (const q of batch) q.reject(e);
+        return;
+      }
+      const answers: (() => void)[] = [];
+      for (const q of batch) {
+        await this.client.query(prepared(q.sql, q.params)).then(
+          (r) => answers.push(() => q.resolve(r)),
+          (e) => answers.push(() => q.reject(e)),
+        );
+      }
+      if (own) await this.client.query('COMMIT').catch(() => this.client.query('ROLLBACK').catch(() => undefined));
+      for (const answer of answers) answer();
+      return;
+    }
+    const counts = texts.map((t) => statementCount(t!));
+    let results: unknown;
+    try {
+      results = await this.client.query([...prefix, ...texts].join('; '));
+    } catch (e) {
+      for (const q of batch) q.reject(e);
+      return;
+    }
+    // One result per statement (node-postgres gives a single one unwrapped); each caller gets
+    // what `query(sql)` alone would have answered: one result, or one per statement of its sql.
+    const all = Array.isArray(results) ? (results as unknown[]) : [results];
+    let at = prefix.reduce((n, statement) => n + statementCount(statement), 0);
+    batch.forEach((q, i) => {
+      const mine = all.slice(at, at + counts[i]!);
+      at += counts[i]!;
+      q.resolve(mine.length === 1 ? mine[0] : mine);
+    });
+  }
+}
+
+/**
+ * A statement whose answer nobody needs (a search_path switch, a claim that fails the transaction
+ * when refused): with a CoalescingExecutor it travels with the transaction's next statement, with
+ * any other executor (or when its parameters cannot be written in) it is sent now.
+ */
+export async function sendWithNext(tx: SqlExecutor, sql: string, params: unknown[] = []): Promise<void> {
+  const statement = tx instanceof CoalescingExecutor ? (params.length > 0 ? inlineParameters(sql, params) : sql) : undefined;
+  if (statement !== undefined) (tx as CoalescingExecutor).hold(statement);
+  else await tx.query(sql, params);
+}
