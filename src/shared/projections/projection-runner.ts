@@ -167,6 +167,9 @@ export class BuildRunner {
     }
     const subscription = this.store.subscribe({ fromPosition: position, batchSize: this.options.batchSize, lingerMs: this.options.lingerMs });
     this.subscription = subscription;
+    // stop() closes the subscription it finds; one opened after it ran would wait for events
+    // forever (a quiet log never yields), so stop() would never end.
+    if (this.stopped) await subscription.close();
     try {
       for await (const batch of readAhead(subscription)) {
         if (this.stopped) return;
