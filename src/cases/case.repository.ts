@@ -6,6 +6,7 @@ import { EVENT_STORE, StreamNotFound, WrongExpectedVersion, type AppendResult, t
 import { preconditionFailed } from '../shared/http/conditional.js';
 import { IdempotencyStore, type TransactionalClaim } from '../shared/http/idempotency/idempotency.store.js';
 import { sendWithNext } from '../shared/database/coalescing-executor.js';
+import { refusalOf } from '../shared/database/refusal.js';
 import { ProjectionEngine } from '../shared/projections/projection-engine.js';
 import { streams } from '../shared/streams.js';
 import { caseDecider, type CaseCommand, type CaseState } from './case.decider.js';
@@ -130,17 +131,22 @@ export class CaseRepository {
     }));
     const inline = this.projections.inline();
     const claim = meta.idempotency && !meta.idempotency.taken ? meta.idempotency : undefined;
-    const result = await this.store.append(streams.case(meta.municipality, caseId), events, {
-      expectedVersion,
-      tenant: meta.municipality,
-      // The request's Idempotency-Key and the inline views (open case per person, round guard)
-      // are written in the same transaction as the events.
-      inline: async (tx, pending) => {
-        if (claim) await takeClaim(tx, claim);
-        if (alsoInTransaction) await alsoInTransaction(tx);
-        await inline(tx, pending);
-      },
-    });
+    const result = await this.store
+      .append(streams.case(meta.municipality, caseId), events, {
+        expectedVersion,
+        tenant: meta.municipality,
+        // The request's Idempotency-Key and the inline views (open case per person, round guard)
+        // are written in the same transaction as the events.
+        inline: async (tx, pending) => {
+          if (claim) await takeClaim(tx, claim);
+          if (alsoInTransaction) await alsoInTransaction(tx);
+          await inline(tx, pending);
+        },
+      })
+      .catch((e: unknown) => {
+        // A guard that refused in the database (its statement went with the append).
+        throw refusalOf(e) ?? e;
+      });
     // Taken with the events: an append that wrote nothing (a duplicate) rolled its claim back.
     if (claim && result.storedEvents) claim.taken = true;
     const stored = result.storedEvents?.();

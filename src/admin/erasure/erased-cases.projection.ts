@@ -1,4 +1,5 @@
 import { CASE_EVENT_TYPES } from '../../cases/case.events.js';
+import { sendWithNext } from '../../shared/database/coalescing-executor.js';
 import { DomainError } from '../../shared/domain/domain-error.js';
 import type { SqlExecutor } from '../../shared/event-store/event-store.port.js';
 import { Problem } from '../../shared/http/problem.js';
@@ -61,11 +62,13 @@ export const erasedCasesProjection: Projection = {
       // Inline (no position yet): the lock, then the look in a new snapshot (sees an erasure that
       // committed while we waited), in one call: public.erased_case_guard, migration
       // 1764000620000. A build reading the log only looks: what is in the log has committed.
-      const erased =
-        e.position === 0
-          ? (await tx.query<{ erased: boolean }>('SELECT public.erased_case_guard($1, $2) AS erased', [CASE_LOCK, caseId])).rows[0]?.erased === true
-          : ((await tx.query('SELECT 1 FROM erased_cases WHERE case_id = $1', [caseId])).rowCount ?? 0) > 0;
-      if (erased) throw DomainError.notFound('case-not-found', 'Case not found.');
+      // Inline, it refuses in the database (public.erased_case_check, migration 1764000650000),
+      // so it travels with the append's next statement instead of costing a round trip.
+      if (e.position === 0) {
+        await sendWithNext(tx, 'SELECT public.erased_case_check($1, $2)', [CASE_LOCK, caseId]);
+        continue;
+      }
+      if (((await tx.query('SELECT 1 FROM erased_cases WHERE case_id = $1', [caseId])).rowCount ?? 0) > 0) throw DomainError.notFound('case-not-found', 'Case not found.');
     }
   },
 };

@@ -1,4 +1,4 @@
-import { DomainError } from '../../shared/domain/domain-error.js';
+import { sendWithNext } from '../../shared/database/coalescing-executor.js';
 import type { SqlExecutor, StoredEvent } from '../../shared/event-store/event-store.port.js';
 import type { Projection } from '../../shared/projections/projection.js';
 import { caseIdOfStream } from '../../shared/streams.js';
@@ -38,7 +38,7 @@ export const openCasesProjection: Projection = {
       switch (e.type) {
         case 'CaseRegistered': {
           const pseudonym = String(e.data.pseudonym);
-          await tx.query('INSERT INTO case_persons (case_id, municipality, pseudonym) VALUES ($1, $2, $3) ON CONFLICT (case_id) DO NOTHING', [caseId, e.tenant, pseudonym]);
+          await sendWithNext(tx, 'INSERT INTO case_persons (case_id, municipality, pseudonym) VALUES ($1, $2, $3) ON CONFLICT (case_id) DO NOTHING', [caseId, e.tenant, pseudonym]);
           await open(tx, e, caseId, pseudonym);
           break;
         }
@@ -55,17 +55,13 @@ export const openCasesProjection: Projection = {
   },
 };
 
+/**
+ * Claims the person's open-case row, refusing (409 person-has-open-case) when another case holds
+ * it. In the database (public.open_case_claim, migration 1764000650000), so the claim travels
+ * with the append's next statement instead of costing a round trip.
+ */
 async function open(tx: SqlExecutor, e: StoredEvent, caseId: string, pseudonym: string): Promise<void> {
-  const inserted = await tx.query(
-    'INSERT INTO open_cases (municipality, pseudonym, case_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1',
-    [e.tenant, pseudonym, caseId],
-  );
-  if (inserted.rowCount === 1) return;
-  const { rows } = await tx.query<{ case_id: string }>('SELECT case_id FROM open_cases WHERE municipality = $1 AND pseudonym = $2', [e.tenant, pseudonym]);
-  const existing = rows[0]?.case_id;
-  if (existing !== undefined && existing !== caseId) {
-    throw DomainError.conflict('person-has-open-case', `The person already has an open case (${existing}) in this municipality.`, { caseId: existing });
-  }
+  await sendWithNext(tx, 'SELECT public.open_case_claim($1, $2, $3)', [e.tenant, pseudonym, caseId]);
 }
 
 /** The person's open case in the municipality, if any (the decider's `openCaseOfPerson`). */

@@ -1,4 +1,4 @@
-import { DomainError } from '../../shared/domain/domain-error.js';
+import { sendWithNext } from '../../shared/database/coalescing-executor.js';
 import type { Projection } from '../../shared/projections/projection.js';
 
 /**
@@ -7,7 +7,9 @@ import type { Projection } from '../../shared/projections/projection.js';
  * round's row FOR SHARE in its own transaction; closing the round updates that row. The row lock
  * settles the race (inline projections run before the append lock, see EventStore.append): a
  * close that comes second waits for the assessment to commit, an assessment that comes second
- * waits for the close to commit and then reads the row as closed.
+ * waits for the close to commit and then reads the row as closed. The check refuses in the
+ * database (public.round_guard_check, 409 round-closed), so it travels with the append's next
+ * statement instead of costing a round trip of its own.
  */
 export const roundGuardProjection: Projection = {
   name: 'round_guard',
@@ -29,11 +31,9 @@ export const roundGuardProjection: Projection = {
         case 'RoundClosed':
           await tx.query(`UPDATE round_guard SET status = 'closed' WHERE round_id = $1`, [roundId]);
           break;
-        case 'AssessmentRecorded': {
-          const { rows } = await tx.query<{ status: string }>('SELECT status FROM round_guard WHERE round_id = $1 FOR SHARE', [roundId]);
-          if (rows[0]?.status === 'closed') throw DomainError.conflict('round-closed', `Round ${roundId} is closed; no more assessments can be recorded in it.`);
+        case 'AssessmentRecorded':
+          await sendWithNext(tx, 'SELECT public.round_guard_check($1)', [roundId]);
           break;
-        }
       }
     }
   },

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/domain-error.js';
+import { refusalOf } from '../database/refusal.js';
 import { WrongExpectedVersion } from '../event-store/event-store.port.js';
 import { PersonShredded } from '../privacy/vault.js';
 import { PROBLEM_BASE, Problem, ProblemBody, titleFor, toProblemBody } from './problem.js';
@@ -52,6 +53,8 @@ export function toProblem(exception: unknown, instance: string): { body: Problem
     const p = new Problem(503, 'transient-conflict', 'The request collided with concurrent work and was not carried out; nothing was written. Please try again.');
     return { body: toProblemBody(p, instance), headers: { 'retry-after': '1' } };
   }
+  // A guard that refused in the database, on a path that did not translate it already.
+  exception = refusalOf(exception) ?? exception;
   if (exception instanceof DomainError) {
     // Rules rejected the command: the domain names the kind, the slug and the fields.
     const p = new Problem(exception.httpStatus, exception.slug, exception.message, { errors: exception.errors, ...exception.details });
