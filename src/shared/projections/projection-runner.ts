@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { EventStore, StoredEvent, Subscription } from '../event-store/event-store.port.js';
-import { CoalescingExecutor } from '../database/coalescing-executor.js';
+import { CoalescingExecutor, sendWithNext } from '../database/coalescing-executor.js';
+import { refusalOf } from '../database/refusal.js';
 import type { Projection } from './projection.js';
 import { backoffMs, RateMeter, readAhead, sleep } from './batch-stream.js';
 import { getBuild, LOCKS, liveBuild, recordError, retireBuild, type BuildRow } from './projection-catalog.js';
@@ -46,18 +47,10 @@ export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-// One statement: move the checkpoint only if it is still where this runner left it (belt and
-// braces next to the lease), and tell the other instances' waiters, at commit, where it is now.
-const CHECKPOINT_SQL = `
-  WITH u AS (
-    UPDATE public.projections
-       SET position = $2, events_processed = events_processed + $3, last_event_at = $4, events_per_second = $6,
-           updated_at = now(), last_error = NULL, last_error_position = NULL, last_error_at = NULL, error_count = 0
-     WHERE schema_name = $1 AND position = $5 AND state <> 'retired'
-    RETURNING name, state)
-  SELECT pg_notify('vagen_projections',
-           json_build_object('t', 'progress', 'name', u.name, 'schema', $1::text, 'state', u.state, 'position', $2::bigint)::text)
-    FROM u`;
+// Moves the checkpoint only if it is still where this runner left it, tells the other instances'
+// waiters at commit, and refuses (build-gone) otherwise: public.projection_checkpoint, migration
+// 1764000660000. Refusing in the database lets it go in one message with the COMMIT.
+const CHECKPOINT_SQL = 'SELECT public.projection_checkpoint($1, $2, $3, $4, $5, $6)';
 
 /**
  * Runs one build (one schema) of a projection: the live build of an async projection, or a
@@ -226,25 +219,25 @@ export class BuildRunner {
     // synchronous_commit off: a crash may lose the last few batches, but rows and checkpoint are
     // lost together (one transaction), so they are simply applied again: still exactly once, and
     // a rebuild does not wait for a WAL flush per batch. The events themselves are durable.
-    await client.query(`BEGIN; SET LOCAL synchronous_commit = off; ${searchPathSql(this.schema)}`);
+    // The batch's round trips: BEGIN travels with the first statement of apply, and the
+    // checkpoint with the COMMIT (CoalescingExecutor); its statements are named prepared
+    // statements, planned once per connection.
+    const tx = new CoalescingExecutor(client);
+    tx.hold(`BEGIN; SET LOCAL synchronous_commit = off; ${searchPathSql(this.schema)}`);
     try {
-      // Its statements as named prepared statements, planned once per connection (CoalescingExecutor).
-      if (handled.length > 0) {
-        const tx = new CoalescingExecutor(client);
-        try {
-          await this.projection.apply(tx, handled);
-        } finally {
-          await tx.idle();
-        }
+      try {
+        if (handled.length > 0) await this.projection.apply(tx, handled);
+        this.rate.add(events.length);
+        await sendWithNext(tx, CHECKPOINT_SQL, [this.schema, last.position, events.length, last.recordedAt, expected, this.rate.perSecond()]);
+        await tx.query('COMMIT');
+      } finally {
+        await tx.idle();
       }
-      this.rate.add(events.length);
-      const r = await client.query(CHECKPOINT_SQL, [this.schema, last.position, events.length, last.recordedAt, expected, this.rate.perSecond()]);
-      if (r.rowCount === 0) throw new BuildGone(`${this.schema} is no longer at position ${expected}`);
-      await client.query('COMMIT');
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {
         throw new ConnectionLost(errorMessage(e));
       });
+      if (refusalOf(e)?.slug === 'build-gone') throw new BuildGone(`${this.schema} is no longer at position ${expected}`);
       throw e;
     }
     this.hooks.progressed({ name: this.projection.name, schema: this.schema, state }, last.position, events.length);
