@@ -60,10 +60,10 @@ export const erasedCasesProjection: Projection = {
       const caseId = caseIdOfStream(e.stream);
       if (!caseId) continue;
       // Inline (no position yet): the lock, then the look in a new snapshot (sees an erasure that
-      // committed while we waited), in one call: public.erased_case_guard, migration
-      // 1764000620000. A build reading the log only looks: what is in the log has committed.
-      // Inline, it refuses in the database (public.erased_case_check, migration 1764000650000),
-      // so it travels with the append's next statement instead of costing a round trip.
+      // committed while we waited), refusing in the database: public.erased_case_check
+      // (migrations 1764000620000, 1764000650000), so it travels with the append's next
+      // statement instead of costing a round trip. A build reading the log only looks: what is
+      // in the log has committed.
       if (e.position === 0) {
         await sendWithNext(tx, 'SELECT public.erased_case_check($1, $2)', [CASE_LOCK, caseId]);
         continue;
