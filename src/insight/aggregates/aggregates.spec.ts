@@ -124,6 +124,12 @@ describe('crosstab', () => {
     expect(() => requireDimension('columns', 'shoeSize', QUESTIONNAIRE_V1, REF)).toThrow(expect.objectContaining({ extra: expect.objectContaining({ errors: [expect.objectContaining({ path: 'columns' })] }) }));
     expect(() => parseFilters({ 'filter[gender]': 'robot' }, QUESTIONNAIRE_V1, REF)).toThrow(expect.objectContaining({ extra: expect.objectContaining({ errors: [expect.objectContaining({ path: 'filter[gender]' })] }) }));
     expect(() => parseFilters({ 'filter[nope]': 'x' }, QUESTIONNAIRE_V1, REF)).toThrow(expect.objectContaining({ extra: expect.objectContaining({ errors: [expect.objectContaining({ path: 'filter[nope]' })] }) }));
+    // Names of Object's own properties are not keys (found by bad-input.e2e-spec's fast-check: a 500).
+    for (const key of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      expect(() => requireDimension('columns', key, QUESTIONNAIRE_V1, REF)).toThrow(expect.objectContaining({ extra: expect.objectContaining({ errors: [expect.objectContaining({ path: 'columns' })] }) }));
+    }
+    expect(() => parseFilters({ 'filter[hasChildren]': 'constructor' }, QUESTIONNAIRE_V1, REF)).toThrow(expect.objectContaining({ extra: expect.objectContaining({ errors: [expect.objectContaining({ path: 'filter[hasChildren]', message: expect.stringContaining('"constructor"') })] }) }));
+    expect(() => parseFilters({ 'filter[constructor]': 'x' }, QUESTIONNAIRE_V1, REF)).toThrow(expect.objectContaining({ extra: expect.objectContaining({ errors: [expect.objectContaining({ path: 'filter[constructor]' })] }) }));
     // The web sends true/false for hasChildren.
     expect(parseFilters({ 'filter[hasChildren]': 'true' }, QUESTIONNAIRE_V1, REF).filters).toEqual([{ key: 'hasChildren', values: ['yes'] }]);
   });

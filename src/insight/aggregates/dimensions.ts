@@ -62,7 +62,8 @@ export const BACKGROUND_KEYS = Object.keys(BACKGROUND);
 const VALUE_ALIASES: Record<string, Record<string, string>> = { hasChildren: { true: 'yes', false: 'no' }, bornAbroad: { true: 'yes', false: 'no' } };
 
 export function dimension(key: string, questionnaire: Questionnaire, referenceDate: string): Dimension | undefined {
-  const bg = BACKGROUND[key];
+  // Own keys only: "__proto__" or "constructor" from a query string must not find Object's.
+  const bg = Object.hasOwn(BACKGROUND, key) ? BACKGROUND[key] : undefined;
   if (bg) {
     const values = bg.values.map(([code, label]) => ({ code, label }));
     return { key, label: bg.label, multi: false, question: false, values, of: (r) => [bg.of(r, referenceDate)] };
@@ -108,7 +109,8 @@ export function parseFilters(query: Record<string, unknown>, questionnaire: Ques
       continue;
     }
     const given = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter((v) => v !== '');
-    const values = given.map((v) => VALUE_ALIASES[d.key]?.[v] ?? v);
+    const aliases = Object.hasOwn(VALUE_ALIASES, d.key) ? VALUE_ALIASES[d.key]! : {};
+    const values = given.map((v) => (Object.hasOwn(aliases, v) ? aliases[v]! : v));
     const bad = values.filter((v) => !d.values.some((x) => x.code === v));
     if (values.length === 0) errors.push({ path: name, message: 'must name at least one value' });
     else if (bad.length > 0) errors.push({ path: name, message: `${bad.map((b) => `"${b}"`).join(', ')} not a value of ${d.key}; must be one of ${d.values.map((x) => x.code).join(', ')}` });
