@@ -411,12 +411,15 @@ async function runPaced(url: string, phase: Row['phase'], seconds: number, strea
               resolve();
             });
           });
+          let timedOut = false;
           r.on('timeout', () => {
+            timedOut = true;
             timeouts++;
             r.destroy(new Error('timeout'));
           });
           r.on('error', () => {
-            errors++;
+            // A timeout is counted once, as a timeout (destroying the request also emits 'error').
+            if (!timedOut) errors++;
             resolve();
           });
           r.end(req.body);
@@ -700,7 +703,7 @@ async function main(): Promise<void> {
       loadavgAfter: loadAfter.map((x) => Number(x.toFixed(2))),
     };
 
-    console.log(`\nRegistration day over HTTP (autocannon, keep-alive, ${CASEWORKERS} caseworker tokens, ${CASES} cases seeded)\n`);
+    console.log(`\nRegistration day over HTTP (fixed: paced Node HTTP clients; max: autocannon; keep-alive, ${CASEWORKERS} caseworker tokens, ${CASES} cases seeded)\n`);
     console.log(table(rows));
     console.log(
       `\nfixed: ${fmt(achievedCommandRate)} commands/s achieved (target ${RATE}); command p99 ${fmt(commandP99)} ms (target < ${TARGET_COMMAND_P99_MS}: ${commandP99 < TARGET_COMMAND_P99_MS ? 'met' : 'MISSED'}), ` +
