@@ -21,6 +21,18 @@ export interface CommandMeta {
   correlationId?: string;
   /** The request's Idempotency-Key, taken in the append's transaction (set `taken` once appended). */
   idempotency?: TransactionalClaim;
+  /** The answer's read of the person (access log, key), in the append's transaction (CaseResponder.commandReveal). */
+  reveal?: RevealInCommand;
+}
+
+/**
+ * What a command's answer reads of the person, sent in the command's own append transaction (so
+ * its access-log row commits with the events, and no round trip or commit of its own is needed).
+ */
+export interface RevealInCommand {
+  inTransaction(tx: SqlExecutor, caseId: string, pseudonym: string): Promise<void>;
+  /** Set by the repository once the append that carried it has committed. */
+  committed: boolean;
 }
 
 export interface CaseCommandOutcome {
@@ -88,7 +100,7 @@ export class CaseRepository {
         return { caseId, version, position: events[events.length - 1]!.position, events, recorded: [] };
       }
       try {
-        const { result, stored } = await this.append(meta, caseId, decided, version);
+        const { result, stored } = await this.append(meta, caseId, decided, version, pseudonymOf(events));
         const after = stored ? [...events, ...stored] : await this.load(meta.municipality, caseId);
         return { caseId, version: result.nextExpectedVersion, position: result.lastPosition, events: after, recorded: decided };
       } catch (e) {
@@ -104,7 +116,8 @@ export class CaseRepository {
   /** Registers a new case stream (expected: no stream). */
   async create(meta: CommandMeta, caseId: string, command: CaseCommand, alsoInTransaction?: (tx: SqlExecutor) => Promise<void>): Promise<CaseCommandOutcome> {
     const decided = caseDecider.decide(command, caseDecider.initialState);
-    const { result, stored } = await this.append(meta, caseId, decided, 'no_stream', alsoInTransaction);
+    const pseudonym = decided[0]?.type === 'CaseRegistered' ? decided[0].data.pseudonym : undefined;
+    const { result, stored } = await this.append(meta, caseId, decided, 'no_stream', pseudonym, alsoInTransaction);
     const events = stored ?? (await this.load(meta.municipality, caseId));
     return { caseId, version: result.nextExpectedVersion, position: result.lastPosition, events, recorded: decided };
   }
@@ -120,6 +133,7 @@ export class CaseRepository {
     caseId: string,
     decided: CaseEvent[],
     expectedVersion: number | 'no_stream',
+    pseudonym: string | undefined,
     alsoInTransaction?: (tx: SqlExecutor) => Promise<void>,
   ): Promise<{ result: AppendResult; stored: StoredEvent[] | undefined }> {
     const correlationId = meta.correlationId ?? randomUUID();
@@ -137,10 +151,11 @@ export class CaseRepository {
         tenant: meta.municipality,
         // The request's Idempotency-Key and the inline views (open case per person, round guard)
         // are written in the same transaction as the events.
-        inline: async (tx, pending) => {
+        inline: async (tx, pending, attempt) => {
           if (claim) await takeClaim(tx, claim);
           if (alsoInTransaction) await alsoInTransaction(tx);
-          await inline(tx, pending);
+          if (meta.reveal && pseudonym) await meta.reveal.inTransaction(tx, caseId, pseudonym);
+          await inline(tx, pending, attempt);
         },
       })
       .catch((e: unknown) => {
@@ -149,6 +164,7 @@ export class CaseRepository {
       });
     // Taken with the events: an append that wrote nothing (a duplicate) rolled its claim back.
     if (claim && result.storedEvents) claim.taken = true;
+    if (meta.reveal && pseudonym && result.storedEvents) meta.reveal.committed = true;
     const stored = result.storedEvents?.();
     const vouched = stored !== undefined && stored.length === result.positions.length && stored[stored.length - 1]!.version === result.nextExpectedVersion;
     return { result, stored: vouched ? stored : undefined };
@@ -162,6 +178,12 @@ export class CaseRepository {
 async function takeClaim(tx: SqlExecutor, claim: TransactionalClaim): Promise<void> {
   const { text, values } = IdempotencyStore.claimStatement(claim);
   await sendWithNext(tx, text, values);
+}
+
+/** The case's person, as its registration recorded them. */
+function pseudonymOf(events: readonly StoredEvent[]): string | undefined {
+  const registered = events.find((e) => e.type === 'CaseRegistered');
+  return typeof registered?.data.pseudonym === 'string' ? registered.data.pseudonym : undefined;
 }
 
 /** One command, or several decided one after the other, each on the state the previous ones' events left. */

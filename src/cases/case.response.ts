@@ -2,17 +2,18 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../shared/auth/principal.js';
-import { CoalescingExecutor } from '../shared/database/coalescing-executor.js';
+import { answerWithNext, CoalescingExecutor, sendWithNext } from '../shared/database/coalescing-executor.js';
 import { PG_POOL } from '../shared/database/database.tokens.js';
 import type { SqlExecutor, StoredEvent } from '../shared/event-store/event-store.port.js';
-import { AccessLog } from '../shared/privacy/access-log.js';
-import { isShredded, PersonVault } from '../shared/privacy/vault.js';
+import { AccessLog, type AccessContext } from '../shared/privacy/access-log.js';
+import { isShredded, PersonVault, type PersonRow, type Shredded } from '../shared/privacy/vault.js';
 import { formatPersonalIdentityNumber } from '../shared/privacy/personal-identity-number.js';
 import { DomainError } from '../shared/domain/domain-error.js';
 import { ProjectionEngine } from '../shared/projections/projection-engine.js';
 import { isCaseErased } from '../admin/erasure/erased-cases.projection.js';
 import { asCaseEvents } from './case.events.js';
 import { caseView, type CaseView } from './case.view.js';
+import type { RevealInCommand } from './case.repository.js';
 
 export type CaseResponse = Omit<CaseView, 'pseudonym' | 'assessments'> & {
   personalIdentityNumber: string;
@@ -43,10 +44,23 @@ export class CaseResponder {
     @Inject(PG_POOL) private readonly pool: Pool,
   ) {}
 
-  async view(req: FastifyRequest, principal: Principal, municipality: string, events: StoredEvent[], validAt?: string): Promise<CaseResponse> {
+  /**
+   * For a command's answer: its access-log row and the read of the person's key go in the
+   * command's append transaction (CaseRepository), instead of a round trip and a commit of their
+   * own after it. Give the same object to `view`; if the append did not commit them (a repeat
+   * that appended nothing, another event store), `view` logs and reads as for any read.
+   */
+  commandReveal(req: FastifyRequest, principal: Principal, municipality: string): CommandReveal {
+    return new CommandReveal(AccessLog.context(req, principal, municipality));
+  }
+
+  async view(req: FastifyRequest, principal: Principal, municipality: string, events: StoredEvent[], validAt?: string, reveal?: CommandReveal): Promise<CaseResponse> {
     const view = caseView(asCaseEvents(events), validAt ? { validAt } : {});
     if (!view) throw DomainError.notFound('case-not-found', validAt ? `The case did not exist on ${validAt}.` : 'Case not found.');
-    const pin = await this.loggedPin(req, principal, municipality, view.id, view.pseudonym);
+    const revealed = reveal?.revealedFor(view.id, view.pseudonym);
+    const pin = revealed
+      ? await this.checkedPin(view.id, this.vault.personsOf(municipality, (await revealed).rows).get(view.pseudonym))
+      : await this.loggedPin(req, principal, municipality, view.id, view.pseudonym);
     const { pseudonym, assessments, ...rest } = view;
     const decrypted: CaseResponse['assessments'] = {};
     for (const [roundId, a] of Object.entries(assessments)) {
@@ -112,7 +126,10 @@ export class CaseResponder {
   }
 
   private async pin(municipality: string, pseudonym: string, caseId: string, db?: SqlExecutor): Promise<string> {
-    const person = (await this.vault.revealPersons(municipality, [pseudonym], db, true)).get(pseudonym);
+    return this.checkedPin(caseId, (await this.vault.revealPersons(municipality, [pseudonym], db, true)).get(pseudonym));
+  }
+
+  private async checkedPin(caseId: string, person: { pin: string | Shredded; generation: number } | undefined): Promise<string> {
     // An erased person's case is gone for readers (API.md "Administration"), also after the
     // person is registered again (a new key under the same pseudonym). A case enters
     // erased_cases only in the transaction that shreds its person's key (PersonEraser), so while
@@ -127,5 +144,28 @@ export class CaseResponder {
   private async text(municipality: string, pseudonym: string, envelope: string): Promise<string | null> {
     const t = await this.vault.decryptFor(municipality, pseudonym, envelope);
     return isShredded(t) ? null : t;
+  }
+}
+
+/** See CaseResponder.commandReveal. */
+export class CommandReveal implements RevealInCommand {
+  committed = false;
+  private sent?: { caseId: string; pseudonym: string; rows: Promise<{ rows: PersonRow[] }> };
+
+  constructor(private readonly context: AccessContext) {}
+
+  async inTransaction(tx: SqlExecutor, caseId: string, pseudonym: string): Promise<void> {
+    // Only where both travel with the append (the PostgreSQL store's inline path); elsewhere the
+    // answer reads and logs after the command, as any read does.
+    if (!(tx instanceof CoalescingExecutor)) return;
+    const log = AccessLog.recordStatement(this.context, [{ caseId, pseudonym }]);
+    await sendWithNext(tx, log.text, log.values);
+    const person = PersonVault.revealStatement(this.context.municipality, [pseudonym]);
+    this.sent = { caseId, pseudonym, rows: answerWithNext<PersonRow>(tx, person.text, person.values) };
+  }
+
+  /** The person's key row as the committed append read it, if it carried this case's read. */
+  revealedFor(caseId: string, pseudonym: string): Promise<{ rows: PersonRow[] }> | undefined {
+    return this.committed && this.sent?.caseId === caseId && this.sent.pseudonym === pseudonym ? this.sent.rows : undefined;
   }
 }

@@ -12,7 +12,7 @@ import { isYearMonth } from '../shared/time/calendar.js';
 import { UNIT_CODES } from '../units/units.js';
 import { CLOSURE_REASONS, PRIORITIES } from './case.events.js';
 import { CaseRepository, type CaseCommandOutcome, type CommandMeta } from './case.repository.js';
-import { CaseResponder, type CaseResponse } from './case.response.js';
+import { CaseResponder, type CaseResponse, type CommandReveal } from './case.response.js';
 import { CaseListQuery, CaseListService } from './list-cases/list-cases.query.js';
 import { RegisterCaseCommand, RegisterCaseRequest } from './register-case/register-case.command.js';
 import { RecordAssessmentCommand, RecordAssessmentRequest } from './record-assessment/record-assessment.command.js';
@@ -230,14 +230,20 @@ export class CasesController {
   }
 
   private meta(code: string, user: Principal, req: FastifyRequest): CommandMeta {
-    return { municipality: code, actor: user.userId, ifMatch: parseIfMatch(req.headers['if-match']), correlationId: String(req.id), idempotency: idempotencyClaimOf(req) };
+    // The answer's read of the person travels with the command's append (CaseResponder.commandReveal).
+    const reveal = this.responder.commandReveal(req, user, code);
+    reveals.set(req, reveal);
+    return { municipality: code, actor: user.userId, ifMatch: parseIfMatch(req.headers['if-match']), correlationId: String(req.id), idempotency: idempotencyClaimOf(req), reveal };
   }
 
   private async answer(code: string, user: Principal, req: FastifyRequest, reply: FastifyReply, outcome: CaseCommandOutcome): Promise<CaseResponse> {
     setCommandHeaders(reply, outcome);
-    return this.responder.view(req, user, code, outcome.events);
+    return this.responder.view(req, user, code, outcome.events, undefined, reveals.get(req));
   }
 }
+
+/** Each command request's CommandReveal, from `meta` to `answer`. */
+const reveals = new WeakMap<FastifyRequest, CommandReveal>();
 
 function checkMonth(month: string): string {
   if (!isYearMonth(month)) throw Problem.badRequest('The month must be written YYYY-MM.', [{ path: 'month', message: 'must be a month written YYYY-MM' }]);

@@ -187,6 +187,42 @@ describe('Projection engine: rebuild while live, inline projections, time travel
     await a.stop();
   });
 
+  it('inline: an instance still remembering the build that another instance replaced writes the new build (its check fails the first try)', async () => {
+    const b = kit.instance({}, 'rebuilder');
+    await b.engine.register(eventCountProjection({ name: 'open_counts', kind: 'inline' }));
+    await b.engine.start();
+    // Never started, so it hears of no switch: what it remembers goes stale, and only the check
+    // in the append's transaction can tell.
+    const a = kit.instance({}, 'unaware');
+    await a.engine.register(eventCountProjection({ name: 'open_counts', kind: 'inline' }));
+    await a.store.append('case-s', [event('A')], { expectedVersion: 'any', tenant: '2281', inline: a.engine.inline() });
+    const before = await liveSchemaInCatalog(kit, 'open_counts');
+    const build = await b.engine.rebuild('open_counts');
+    await eventually(async () => (await liveSchemaInCatalog(kit, 'open_counts')) === build.schema, 20_000, 'switch');
+    expect(build.schema).not.toBe(before);
+    const stale: string[] = [];
+    await a.store.append('case-s', [event('A'), event('B')], {
+      expectedVersion: 'any',
+      tenant: '2281',
+      inline: async (tx, events, attempt) => {
+        stale.push(String(attempt));
+        await a.engine.inline()(tx, events, attempt);
+      },
+    });
+    // The first run sent the remembered (old) schema and was refused; the second asked afresh.
+    expect(stale).toEqual(['1', '2']);
+    const log = await allEvents(a.store);
+    expect(sorted(await b.engine.read('open_counts', readCounts))).toEqual(sorted(countsOf(log)));
+    // And the retired build did not get the second append.
+    const old = await kit.pool.query<{ n: string }>(`SELECT count(*) AS n FROM information_schema.schemata WHERE schema_name = $1`, [before]);
+    if (Number(old.rows[0]!.n) > 0) {
+      const rows = await kit.pool.query<{ total: string }>(`SELECT coalesce(sum(count), 0) AS total FROM "${before}".event_counts`);
+      expect(Number(rows.rows[0]!.total)).toBe(1);
+    }
+    await a.stop();
+    await b.stop();
+  });
+
   it('time travel: builds a projection as of a position or as known at an instant, beside the live one', async () => {
     const a = kit.instance();
     await a.engine.register(eventCountProjection());

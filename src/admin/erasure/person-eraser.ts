@@ -100,14 +100,14 @@ export class PersonEraser {
           {
             expectedVersion: 'any',
             tenant: r.municipality,
-            inline: async (tx, stored) => {
+            inline: async (tx, stored, attempt) => {
               await lockPerson(tx, r.municipality, r.pseudonym);
               const now = await casesOf(tx, casesSchema, r.municipality, r.pseudonym);
               if (now.join() !== caseIds.join()) throw new CasesChanged();
               await this.vault.shred(r.municipality, r.pseudonym, tx);
               await this.idempotency.forgetMentioning(`/api/v1/municipalities/${r.municipality}/`, caseIds, tx);
               await this.recordAudit(r, caseIds, tx);
-              await inline(tx, stored);
+              await inline(tx, stored, attempt);
             },
           },
         );

@@ -112,8 +112,14 @@ interface Queued {
  * no change (a failed statement aborts it); outside one, PostgreSQL runs such a message as one
  * implicit transaction, so e.g. an access-log row and the read it records commit or fail as one.
  */
+interface Held {
+  sql: string;
+  /** For a statement held with `holdForAnswer`: its result, once the message it went with is answered. */
+  answer?: { resolve(result: unknown): void; reject(error: unknown): void };
+}
+
 export class CoalescingExecutor implements SqlExecutor {
-  private readonly held: string[] = [];
+  private readonly held: Held[] = [];
   private queue: Queued[] = [];
   private chain: Promise<void> = Promise.resolve();
 
@@ -129,7 +135,20 @@ export class CoalescingExecutor implements SqlExecutor {
 
   /** One statement without parameters, sent before the next query; its result is not given. */
   hold(statement: string): void {
-    this.held.push(statement);
+    this.held.push({ sql: statement });
+  }
+
+  /**
+   * As `hold`, but the statement's answer is wanted: the promise settles when the message it
+   * travels with is answered (rejected if that message fails). Nothing is sent until the next
+   * query, so await it only after one; a rejection nobody waits for is not reported.
+   */
+  holdForAnswer<R = Record<string, unknown>>(statement: string): Promise<{ rows: R[]; rowCount: number | null }> {
+    const answer = new Promise<{ rows: R[]; rowCount: number | null }>((resolve, reject) => {
+      this.held.push({ sql: statement, answer: { resolve: resolve as (r: unknown) => void, reject } });
+    });
+    answer.catch(() => undefined);
+    return answer;
   }
 
   /**
@@ -162,9 +181,29 @@ export class CoalescingExecutor implements SqlExecutor {
     this.chain = this.chain.then(() => this.run(held, batch));
   }
 
-  private async run(held: string[], batch: Queued[]): Promise<void> {
+  private async run(heldStatements: Held[], batch: Queued[]): Promise<void> {
+    const held = heldStatements.map((h) => h.sql);
     const prefix = this.options.eachMessage ? [this.options.eachMessage, ...held] : held;
+    const waiting = heldStatements.filter((h) => h.answer);
+    // The held statements' own results, from the results of a message that began with `prefix`.
+    const answerHeld = (results: unknown) => {
+      if (waiting.length === 0) return;
+      const all = Array.isArray(results) ? (results as unknown[]) : [results];
+      let at = this.options.eachMessage ? statementCount(this.options.eachMessage) : 0;
+      for (const h of heldStatements) {
+        const n = statementCount(h.sql);
+        if (h.answer) {
+          const mine = all.slice(at, at + n);
+          h.answer.resolve(mine.length === 1 ? mine[0] : mine);
+        }
+        at += n;
+      }
+    };
+    const failHeld = (e: unknown) => {
+      for (const h of waiting) h.answer!.reject(e);
+    };
     if (prefix.length === 0 && batch.length === 1) {
+      // (Nothing held, so no held statement waits for an answer.)
       const q = batch[0]!;
       await this.client.query(prepared(q.sql, q.params)).then(q.resolve, q.reject);
       return;
@@ -175,9 +214,14 @@ export class CoalescingExecutor implements SqlExecutor {
       // then the answers wait for its COMMIT: a caller must never get the connection back inside it.
       const own = this.options.eachMessage !== undefined;
       try {
-        if (prefix.length > 0) await this.client.query(own ? `BEGIN; ${prefix.join('; ')}` : prefix.join('; '));
+        if (prefix.length > 0) {
+          const results = await this.client.query(own ? `BEGIN; ${prefix.join('; ')}` : prefix.join('; '));
+          // `BEGIN; ` adds one result in front: drop it.
+          answerHeld(own && Array.isArray(results) ? (results as unknown[]).slice(1) : results);
+        }
       } catch (e) {
         if (own) await this.client.query('ROLLBACK').catch(() => undefined);
+        failHeld(e);
         for (const q of batch) q.reject(e);
         return;
       }
@@ -197,9 +241,11 @@ export class CoalescingExecutor implements SqlExecutor {
     try {
       results = await this.client.query([...prefix, ...texts].join('; '));
     } catch (e) {
+      failHeld(e);
       for (const q of batch) q.reject(e);
       return;
     }
+    answerHeld(results);
     // One result per statement (node-postgres gives a single one unwrapped); each caller gets
     // what `query(sql)` alone would have answered: one result, or one per statement of its sql.
     const all = Array.isArray(results) ? (results as unknown[]) : [results];
@@ -217,6 +263,19 @@ export class CoalescingExecutor implements SqlExecutor {
  * when refused): with a CoalescingExecutor it travels with the transaction's next statement, with
  * any other executor (or when its parameters cannot be written in) it is sent now.
  */
+/**
+ * A query whose answer is wanted, but not before the transaction's next statement goes out: with
+ * a CoalescingExecutor it travels with that statement (`holdForAnswer`; await the result only
+ * after sending it), with any other executor it is sent now.
+ */
+export function answerWithNext<R = Record<string, unknown>>(tx: SqlExecutor, sql: string, params: unknown[] = []): Promise<{ rows: R[]; rowCount: number | null }> {
+  const statement = tx instanceof CoalescingExecutor ? (params.length > 0 ? inlineParameters(sql, params) : sql) : undefined;
+  if (statement !== undefined) return (tx as CoalescingExecutor).holdForAnswer<R>(statement);
+  const answer = tx.query<R>(sql, params);
+  answer.catch(() => undefined);
+  return answer;
+}
+
 export async function sendWithNext(tx: SqlExecutor, sql: string, params: unknown[] = []): Promise<void> {
   const statement = tx instanceof CoalescingExecutor ? (params.length > 0 ? inlineParameters(sql, params) : sql) : undefined;
   if (statement !== undefined) (tx as CoalescingExecutor).hold(statement);

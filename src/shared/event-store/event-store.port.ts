@@ -71,8 +71,13 @@ export interface AppendOptions {
    * therefore settle races between appends with their own keys and row locks, not rely on
    * appends being serialised. The KurrentDB adapter runs it right after the append (documented
    * there).
+   *
+   * `attempt` counts the runs of this append's transaction (1 the first time). The PostgreSQL
+   * adapter runs the whole transaction again, callback included, when it failed with SQLSTATE
+   * VA410: a check the callback sent found something it had remembered out of date (the
+   * projection engine's inline targets), and on a later attempt the callback asks afresh.
    */
-  inline?: (tx: SqlExecutor, events: StoredEvent[]) => Promise<void>;
+  inline?: (tx: SqlExecutor, events: StoredEvent[], attempt?: number) => Promise<void>;
 }
 
 export interface AppendResult {

@@ -97,13 +97,22 @@ export class AccessLog {
   /** One read that showed several subjects (a list, snapshot rows): one row per subject. */
   async recordMany(context: AccessContext, subjects: { caseId: string | null; pseudonym: string | null }[], tx?: SqlExecutor): Promise<void> {
     if (subjects.length === 0) return;
+    const { text, values } = AccessLog.recordStatement(context, subjects);
+    await (tx ?? this.pool).query(text, values);
+  }
+
+  /**
+   * The insert behind recordMany, for a caller that sends it in a transaction of its own making
+   * (a command's append: the row commits with the events, or neither does).
+   */
+  static recordStatement(context: AccessContext, subjects: { caseId: string | null; pseudonym: string | null }[]): { text: string; values: unknown[] } {
     if (!/^\d{4}$/.test(context.municipality)) throw new Error(`AccessLog: not a municipality code: ${context.municipality}`);
     if (!context.userId) throw new Error('AccessLog: userId is required');
-    await (tx ?? this.pool).query(
-      `INSERT INTO access_log (at, municipality, user_id, roles, case_id, pseudonym, endpoint, purpose, request_id)
+    return {
+      text: `INSERT INTO access_log (at, municipality, user_id, roles, case_id, pseudonym, endpoint, purpose, request_id)
        SELECT coalesce($1::timestamptz, now()), $2, $3, $4::text[], s.case_id, s.pseudonym, $5, $6, $7
        FROM unnest($8::text[], $9::text[]) AS s(case_id, pseudonym)`,
-      [
+      values: [
         context.at ?? null,
         context.municipality,
         context.userId,
@@ -114,7 +123,7 @@ export class AccessLog {
         subjects.map((s) => s.caseId),
         subjects.map((s) => s.pseudonym),
       ],
-    );
+    };
   }
 
   /** Newest first, keyset-paginated on (at, id). */

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { SqlExecutor } from '../event-store/event-store.port.js';
+import { sendWithNext } from '../database/coalescing-executor.js';
 
 /**
  * The only place that sees a personnummer in clear text after validation, and the only holder
@@ -76,6 +77,9 @@ interface KeyRow {
   master_key_id: string | null;
 }
 
+/** A row of PersonVault.revealStatement. */
+export type PersonRow = KeyRow & { pseudonym: string; pin_ciphertext: string | null };
+
 const ENVELOPE_VERSION = 'v1';
 const MUNICIPALITY = /^\d{4}$/;
 
@@ -133,12 +137,14 @@ export class PersonVault {
       const inserted = await db.query(
         `WITH k AS (
            INSERT INTO person_keys (municipality, pseudonym, generation, wrapped_key, master_key_id)
-           VALUES ($1, $2, 1, $3, $4)
+           VALUES ($1, $2, 1, $3::bytea, $4)
            ON CONFLICT (municipality, pseudonym) DO NOTHING
            RETURNING municipality, pseudonym)
          INSERT INTO persons (municipality, pseudonym, pin_ciphertext)
          SELECT municipality, pseudonym, $5 FROM k`,
-        [municipality, pseudonym, this.wrap(key, municipality, pseudonym, 1), this.masterKeyId, seal(key, aad('pin', municipality, pseudonym, 1), normalized, 1)],
+        // The wrapped key as bytea's hex text, not a Buffer: a text parameter can be written into
+        // the statement, so the insert travels with the person lock (CoalescingExecutor).
+        [municipality, pseudonym, `\\x${this.wrap(key, municipality, pseudonym, 1).toString('hex')}`, this.masterKeyId, seal(key, aad('pin', municipality, pseudonym, 1), normalized, 1)],
       );
       if (inserted.rowCount === 1) {
         this.remember(municipality, pseudonym, { status: 'active', generation: 1, key }, tx);
@@ -225,19 +231,33 @@ export class PersonVault {
     /** `tx` has written no person keys (e.g. it only logs the read): the keys it reads are committed ones and may be cached. */
     keysCommitted = false,
   ): Promise<Map<string, { pin: string | Shredded; generation: number }>> {
-    const out = new Map<string, { pin: string | Shredded; generation: number }>();
-    if (pseudonyms.length === 0) return out;
-    const { rows } = await (tx ?? this.pool).query<KeyRow & { pseudonym: string; pin_ciphertext: string | null }>(
-      `SELECT k.pseudonym, k.generation, k.wrapped_key, k.master_key_id, p.pin_ciphertext
+    if (pseudonyms.length === 0) return new Map();
+    const { text, values } = PersonVault.revealStatement(municipality, pseudonyms);
+    const { rows } = await (tx ?? this.pool).query<PersonRow>(text, values);
+    return this.personsOf(municipality, rows, keysCommitted ? undefined : tx);
+  }
+
+  /** The query behind revealPersons, for a caller that sends it itself (e.g. with a command's append). */
+  static revealStatement(municipality: string, pseudonyms: string[]): { text: string; values: unknown[] } {
+    return {
+      text: `SELECT k.pseudonym, k.generation, k.wrapped_key, k.master_key_id, p.pin_ciphertext
        FROM person_keys k JOIN persons p USING (municipality, pseudonym)
        WHERE k.municipality = $1 AND k.pseudonym = ANY($2::text[])`,
-      [municipality, [...new Set(pseudonyms)]],
-    );
+      values: [municipality, [...new Set(pseudonyms)]],
+    };
+  }
+
+  /**
+   * revealPersons' answer from the rows of revealStatement. `tx`: the transaction they were read
+   * in, while it may still roll back (its keys are not cached); undefined once they are committed.
+   */
+  personsOf(municipality: string, rows: PersonRow[], tx?: SqlExecutor): Map<string, { pin: string | Shredded; generation: number }> {
+    const out = new Map<string, { pin: string | Shredded; generation: number }>();
     for (const row of rows) {
       // The row is authoritative (another instance may have shredded or re-keyed since we cached).
       const cached = this.cache.get(cacheKey(municipality, row.pseudonym));
       const state =
-        cached && row.wrapped_key !== null && cached.generation === row.generation ? cached : this.fromRow(municipality, row.pseudonym, row, keysCommitted ? undefined : tx);
+        cached && row.wrapped_key !== null && cached.generation === row.generation ? cached : this.fromRow(municipality, row.pseudonym, row, tx);
       if (state.status === 'shredded' || row.pin_ciphertext === null) {
         out.set(row.pseudonym, { pin: SHREDDED, generation: row.generation });
         continue;
@@ -531,5 +551,6 @@ export const PERSON_LOCK = 727_195;
  * registration finds the new case (its own statements after this one see what committed).
  */
 export async function lockPerson(tx: SqlExecutor, municipality: string, pseudonym: string): Promise<void> {
-  await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [PERSON_LOCK, `${municipality}:${pseudonym}`]);
+  // No answer needed: taken before whatever the transaction sends next, in the same message.
+  await sendWithNext(tx, 'SELECT pg_advisory_xact_lock($1, hashtext($2))', [PERSON_LOCK, `${municipality}:${pseudonym}`]);
 }

@@ -95,6 +95,11 @@ export class ProjectionEngine {
   private readonly registry = new Map<string, Projection>();
   private readonly runners = new Map<string, BuildRunner>();
   private readonly liveSchemas = new Map<string, string>();
+  /**
+   * `name@version` → the live schema an inline append last found for it (null: none yet). Used
+   * unchecked never: projection_inline_check verifies it in the append's own transaction.
+   */
+  private readonly inlineTargets = new Map<string, string | null>();
   private readonly listener: ProjectionListener;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly log: Log;
@@ -118,6 +123,7 @@ export class ProjectionEngine {
       (n) => this.onNotice(n),
       () => {
         this.liveSchemas.clear();
+        this.inlineTargets.clear();
         this.waiter.forgetAll();
         this.scheduleReconcile();
       },
@@ -235,19 +241,35 @@ export class ProjectionEngine {
     );
     if (names.length > 0 && targets.length !== names.length) throw new Error(`Not all of ${names.join(', ')} are registered inline projections`);
     const handles = new Map(targets.map((p) => [p, new Set(p.handles)]));
-    return async (tx: SqlExecutor, events: StoredEvent[]) => {
+    return async (tx: SqlExecutor, events: StoredEvent[], attempt = 1) => {
       const work = targets.map((p) => ({ p, mine: events.filter((e) => handles.get(p)!.has(e.type)) })).filter((w) => w.mine.length > 0);
       if (work.length === 0) return;
-      // One round trip for every projection's switch lock and live schema; search_path is set to
-      // the first live one, and switched between projections only (migration 1764000620000). It
-      // is left on the last one: what follows in the append's transaction names its schema.
-      const { rows } = await tx.query<{ name: string; target_schema: string | null }>(
-        'SELECT name, target_schema FROM public.projection_inline_targets($1::text[], $2::integer[])',
-        [work.map((w) => w.p.name), work.map((w) => w.p.version)],
-      );
+      const names = work.map((w) => w.p.name);
+      const versions = work.map((w) => w.p.version);
+      const remembered = work.map((w) => this.inlineTargets.get(`${w.p.name}@${w.p.version}`));
+      let schemas: (string | null)[];
+      if (tx instanceof CoalescingExecutor && attempt === 1 && remembered.every((r) => r !== undefined)) {
+        // The targets given last time, checked in the database with no answer needed: the check
+        // takes the same switch locks and sets search_path as below, travels with the next
+        // statement and fails the transaction (VA410, the store runs it again) if a build was
+        // switched since (migration 1764000670000).
+        schemas = remembered as (string | null)[];
+        await sendWithNext(tx, 'SELECT public.projection_inline_check($1::text[], $2::integer[], $3::text[])', [names, versions, schemas]);
+      } else {
+        // One round trip for every projection's switch lock and live schema; search_path is set
+        // to the first live one, and switched between projections only (migration
+        // 1764000620000). It is left on the last one: what follows in the append's transaction
+        // names its schema.
+        const { rows } = await tx.query<{ name: string; target_schema: string | null }>(
+          'SELECT name, target_schema FROM public.projection_inline_targets($1::text[], $2::integer[])',
+          [names, versions],
+        );
+        schemas = work.map((_, i) => rows[i]?.target_schema ?? null);
+        work.forEach((w, i) => this.inlineTargets.set(`${w.p.name}@${w.p.version}`, schemas[i]!));
+      }
       let current: string | undefined;
       for (const [i, { p, mine }] of work.entries()) {
-        const schema = rows[i]?.target_schema;
+        const schema = schemas[i];
         // No live build of this version yet: its build reads these events from the log.
         if (!schema) continue;
         // The switch travels with the projection's first statement where the executor can do that.
@@ -501,6 +523,7 @@ export class ProjectionEngine {
 
   private switched(name: string, schema: string, position: number): void {
     this.liveSchemas.set(name, schema);
+    for (const key of [...this.inlineTargets.keys()]) if (key.startsWith(`${name}@`)) this.inlineTargets.delete(key);
     this.waiter.advance(name, this.registry.get(name)?.kind === 'inline' ? Number.POSITIVE_INFINITY : position);
     this.scheduleReconcile();
   }

@@ -66,6 +66,8 @@ import { BinaryRows, copyIn } from './copy-in.js';
  */
 export const APPEND_LOCK = 727_190_002;
 const CHANNEL = 'vagen_events';
+/** An inline callback's check found what it remembered out of date; the append runs again. */
+export const STALE_SQLSTATE = 'VA410';
 
 export interface PostgresEventStoreOptions {
   /** Events per batch transaction (an append bigger than this goes alone). */
@@ -361,31 +363,39 @@ export class PostgresEventStore implements EventStore {
       return;
     }
     let failed: unknown;
-    // BEGIN travels with the first statement (an inline view's, or the append itself).
-    const tx = new CoalescingExecutor(client);
-    try {
-      tx.hold('BEGIN');
-      let version = a.expected;
-      if (version < 0) version = await versionOf(tx, a.stream);
-      await a.inline!(tx, this.pendingOf(a, version));
-      const results = (await tx.query(this.appendOneSql(client, a))) as unknown as pg.QueryResult<{ stream_version: number; positions: string[]; recorded_at: Date }>[];
-      const row = results[0].rows[0];
-      const stored: AppendRow = { status: 'ok', stream_version: row.stream_version, positions: row.positions, recorded_at: row.recorded_at };
-      client.release();
-      this.metrics?.eventsAppended.inc(a.events.length);
-      a.resolve(this.outcome(a, stored) as AppendResult);
-      return;
-    } catch (e) {
-      failed = e;
+    for (let attempt = 1; ; attempt++) {
+      failed = undefined;
+      // BEGIN travels with the first statement (an inline view's, or the append itself).
+      const tx = new CoalescingExecutor(client);
+      try {
+        tx.hold('BEGIN');
+        let version = a.expected;
+        if (version < 0) version = await versionOf(tx, a.stream);
+        await a.inline!(tx, this.pendingOf(a, version), attempt);
+        const results = (await tx.query(this.appendOneSql(client, a))) as unknown as pg.QueryResult<{ stream_version: number; positions: string[]; recorded_at: Date }>[];
+        const row = results[0].rows[0];
+        const stored: AppendRow = { status: 'ok', stream_version: row.stream_version, positions: row.positions, recorded_at: row.recorded_at };
+        client.release();
+        this.metrics?.eventsAppended.inc(a.events.length);
+        a.resolve(this.outcome(a, stored) as AppendResult);
+        return;
+      } catch (e) {
+        failed = e;
+      }
+      // Not written (the COMMIT was not reached or failed): undo the inline writes, once nothing
+      // the callback queued can still go out.
+      await tx.idle();
+      let broken = false;
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      // The callback's remembered view of the database was out of date (e.g. the inline targets
+      // of a projection that was switched meanwhile): nothing was written, so run it again, and
+      // the callback asks afresh (see AppendOptions.inline).
+      if (!broken && (failed as { code?: string })?.code === STALE_SQLSTATE && attempt < 3) continue;
+      client.release(broken ? (failed instanceof Error ? failed : new Error(String(failed))) : undefined);
+      break;
     }
-    // Not written (the COMMIT was not reached or failed): undo the inline writes, once nothing
-    // the callback queued can still go out.
-    await tx.idle();
-    let broken = false;
-    await client.query('ROLLBACK').catch(() => {
-      broken = true;
-    });
-    client.release(broken ? (failed instanceof Error ? failed : new Error(String(failed))) : undefined);
     const refused = failed as { code?: string; detail?: string };
     if (refused?.code === 'VA409' && refused.detail) {
       const detail = JSON.parse(refused.detail) as { status: AppendRow['status']; stream_version: number | null; positions: (number | string)[] | null };

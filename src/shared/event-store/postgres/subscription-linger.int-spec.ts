@@ -73,7 +73,10 @@ describe('PostgreSQL subscription linger', () => {
     await stop();
     // The four appends made during the linger come in one read, and no sooner than the linger allows.
     expect(batches.map((b) => b.events.length)).toEqual([1, 4]);
-    expect(batches[1].at - batches[0].at).toBeGreaterThanOrEqual(lingerMs - 50);
+    // The linger counts from when the first read was sent, and batches[0].at is when its answer
+    // reached the consumer, so on a loaded machine the gap can fall short of the linger by that
+    // read's time (83 ms seen in a full run). Without the linger it would be a few milliseconds.
+    expect(batches[1].at - batches[0].at).toBeGreaterThanOrEqual(lingerMs / 2);
     expect(batches.flatMap((b) => b.events).map((e) => e.version)).toEqual([1, 2, 3, 4, 5]);
   });
 
