@@ -111,4 +111,19 @@ describe('CoalescingExecutor on PostgreSQL', () => {
     await tx.idle();
     expect(answered).toBe(2);
   });
+
+  it('holdForAnswer: a held statement travels with the next query and gets its own answer, or that message\'s error', async () => {
+    const tx = new CoalescingExecutor(client);
+    tx.hold('BEGIN');
+    const held = tx.holdForAnswer<{ v: number }>('SELECT 41 + 1 AS v');
+    statements.length = 0;
+    const next = await tx.query<{ w: string }>('SELECT $1::text AS w', ['next']);
+    expect(statements).toHaveLength(1);
+    expect((await held).rows).toEqual([{ v: 42 }]);
+    expect(next.rows).toEqual([{ w: 'next' }]);
+    const refused = tx.holdForAnswer('SELECT 1 AS v');
+    await expect(tx.query('SELECT 1 / 0')).rejects.toThrow(/division by zero/);
+    await expect(refused).rejects.toThrow(/division by zero/);
+    await client.query('ROLLBACK');
+  });
 });

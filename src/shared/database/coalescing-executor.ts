@@ -88,6 +88,12 @@ function prepared(sql: string, params: unknown[] | undefined): pg.QueryConfig {
 }
 const statementNames = new Map<string, string>();
 
+interface Held {
+  sql: string;
+  /** For a statement held with `holdForAnswer`: its result, once the message it went with is answered. */
+  answer?: { resolve(result: unknown): void; reject(error: unknown): void };
+}
+
 interface Queued {
   sql: string;
   params: unknown[] | undefined;
@@ -101,7 +107,8 @@ interface Queued {
  * other process: a third of the service's time under load, measured with bench:http), so:
  *
  * - `hold(statement)`: a statement nobody needs an answer from (BEGIN, a search_path switch)
- *   waits and travels with the next query.
+ *   waits and travels with the next query; `holdForAnswer` the same for one whose answer is
+ *   wanted later (a command's read of the person, answered with its append).
  * - Queries issued in the same tick (e.g. under one `Promise.all`) travel together.
  *
  * Travelling together means one message by the simple protocol, parameters written in
@@ -112,12 +119,6 @@ interface Queued {
  * no change (a failed statement aborts it); outside one, PostgreSQL runs such a message as one
  * implicit transaction, so e.g. an access-log row and the read it records commit or fail as one.
  */
-interface Held {
-  sql: string;
-  /** For a statement held with `holdForAnswer`: its result, once the message it went with is answered. */
-  answer?: { resolve(result: unknown): void; reject(error: unknown): void };
-}
-
 export class CoalescingExecutor implements SqlExecutor {
   private readonly held: Held[] = [];
   private queue: Queued[] = [];
@@ -263,13 +264,19 @@ export class CoalescingExecutor implements SqlExecutor {
  * when refused): with a CoalescingExecutor it travels with the transaction's next statement, with
  * any other executor (or when its parameters cannot be written in) it is sent now.
  */
+/** The statement to hold, parameters written in, if `tx` can hold it (else undefined: send it now). */
+function holdable(tx: SqlExecutor, sql: string, params: unknown[]): string | undefined {
+  if (!(tx instanceof CoalescingExecutor)) return undefined;
+  return params.length > 0 ? inlineParameters(sql, params) : sql;
+}
+
 /**
  * A query whose answer is wanted, but not before the transaction's next statement goes out: with
  * a CoalescingExecutor it travels with that statement (`holdForAnswer`; await the result only
  * after sending it), with any other executor it is sent now.
  */
 export function answerWithNext<R = Record<string, unknown>>(tx: SqlExecutor, sql: string, params: unknown[] = []): Promise<{ rows: R[]; rowCount: number | null }> {
-  const statement = tx instanceof CoalescingExecutor ? (params.length > 0 ? inlineParameters(sql, params) : sql) : undefined;
+  const statement = holdable(tx, sql, params);
   if (statement !== undefined) return (tx as CoalescingExecutor).holdForAnswer<R>(statement);
   const answer = tx.query<R>(sql, params);
   answer.catch(() => undefined);
@@ -277,7 +284,7 @@ export function answerWithNext<R = Record<string, unknown>>(tx: SqlExecutor, sql
 }
 
 export async function sendWithNext(tx: SqlExecutor, sql: string, params: unknown[] = []): Promise<void> {
-  const statement = tx instanceof CoalescingExecutor ? (params.length > 0 ? inlineParameters(sql, params) : sql) : undefined;
+  const statement = holdable(tx, sql, params);
   if (statement !== undefined) (tx as CoalescingExecutor).hold(statement);
   else await tx.query(sql, params);
 }

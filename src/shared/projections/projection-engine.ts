@@ -246,7 +246,8 @@ export class ProjectionEngine {
       if (work.length === 0) return;
       const names = work.map((w) => w.p.name);
       const versions = work.map((w) => w.p.version);
-      const remembered = work.map((w) => this.inlineTargets.get(`${w.p.name}@${w.p.version}`));
+      const keys = work.map((w) => `${w.p.name}@${w.p.version}`);
+      const remembered = keys.map((k) => this.inlineTargets.get(k));
       let schemas: (string | null)[];
       if (tx instanceof CoalescingExecutor && attempt === 1 && remembered.every((r) => r !== undefined)) {
         // The targets given last time, checked in the database with no answer needed: the check
@@ -265,7 +266,7 @@ export class ProjectionEngine {
           [names, versions],
         );
         schemas = work.map((_, i) => rows[i]?.target_schema ?? null);
-        work.forEach((w, i) => this.inlineTargets.set(`${w.p.name}@${w.p.version}`, schemas[i]!));
+        keys.forEach((k, i) => this.inlineTargets.set(k, schemas[i]));
       }
       let current: string | undefined;
       for (const [i, { p, mine }] of work.entries()) {
