@@ -4,21 +4,29 @@ import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../shared/auth/principal.js';
 import { answerWithNext, CoalescingExecutor, sendWithNext } from '../shared/database/coalescing-executor.js';
 import { PG_POOL } from '../shared/database/database.tokens.js';
-import type { SqlExecutor, StoredEvent } from '../shared/event-store/event-store.port.js';
+import { EVENT_STORE, StreamNotFound, type EventStore, type SqlExecutor, type StoredEvent } from '../shared/event-store/event-store.port.js';
 import { AccessLog, type AccessContext } from '../shared/privacy/access-log.js';
 import { isShredded, PersonVault, type PersonRow, type Shredded } from '../shared/privacy/vault.js';
 import { formatPersonalIdentityNumber } from '../shared/privacy/personal-identity-number.js';
 import { DomainError } from '../shared/domain/domain-error.js';
 import { ProjectionEngine } from '../shared/projections/projection-engine.js';
+import { quoteIdent } from '../shared/projections/projection-schema.js';
+import { streams } from '../shared/streams.js';
 import { isCaseErased } from '../admin/erasure/erased-cases.projection.js';
 import { asCaseEvents } from './case.events.js';
 import { caseView, type CaseView } from './case.view.js';
-import type { RevealInCommand } from './case.repository.js';
+import { CaseRepository, type RevealInCommand } from './case.repository.js';
+import { openCasesProjection } from './projections/open-cases.projection.js';
 
 export type CaseResponse = Omit<CaseView, 'pseudonym' | 'assessments'> & {
   personalIdentityNumber: string;
   assessments: Record<string, Omit<CaseView['assessments'][string], 'corrections'> & { corrections: { answers: unknown; reason: string | null; correctedBy: string; recordedAt: string | null }[] }>;
 };
+
+/** The person's key row read with the case's events (CommandReveal, CaseResponder.read). */
+export interface Revealed {
+  revealedFor(caseId: string, pseudonym: string): Promise<{ rows: PersonRow[] }> | undefined;
+}
 
 export interface HistoryItem {
   position: number;
@@ -41,8 +49,46 @@ export class CaseResponder {
     private readonly vault: PersonVault,
     private readonly accessLog: AccessLog,
     private readonly projections: ProjectionEngine,
+    private readonly cases: CaseRepository,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(PG_POOL) private readonly pool: Pool,
   ) {}
+
+  /**
+   * A case's events (as known at `knownAt`) for `view` or `history`, in one round trip where the
+   * store is on PostgreSQL: the access-log row and the person's key are found by case id through
+   * the inline view case_persons, so they need not wait for the events to name the person, and
+   * all three statements travel as one message (one implicit transaction: a failed log write
+   * fails the read). Elsewhere, or when case_persons does not name the person (a build switched
+   * a moment ago, an erased person), `view` and `history` log and read the key after the events.
+   * 404 for a case the municipality does not have.
+   */
+  async read(req: FastifyRequest, principal: Principal, municipality: string, caseId: string, knownAt?: Date): Promise<{ events: StoredEvent[]; revealed?: Revealed }> {
+    if (!this.store.readStreamWith || !CASE_ID.test(caseId)) return { events: await this.cases.load(municipality, caseId, knownAt) };
+    const casePersons = `${quoteIdent(await this.projections.liveSchema(openCasesProjection.name))}.case_persons`;
+    const log = AccessLog.recordCaseStatement(AccessLog.context(req, principal, municipality), caseId, casePersons);
+    const person = PersonVault.revealCaseStatement(municipality, caseId, casePersons);
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    const db = new CoalescingExecutor(client);
+    try {
+      const [, keys, events] = await Promise.all([
+        db.query(log.text, log.values),
+        db.query<PersonRow>(person.text, person.values),
+        this.store.readStreamWith(db, streams.case(municipality, caseId), knownAt ? { knownAt } : {}),
+      ]);
+      const rows = Promise.resolve(keys);
+      return { events, revealed: { revealedFor: (id, pseudonym) => (id === caseId && keys.rows.some((r) => r.pseudonym === pseudonym) ? rows : undefined) } };
+    } catch (e) {
+      if (e instanceof StreamNotFound) throw DomainError.notFound('case-not-found', `Case ${caseId} not found.`);
+      // A connection that failed mid-message is not given back to the pool.
+      if (!(e as { code?: string }).code) broken = e instanceof Error ? e : new Error(String(e));
+      throw e;
+    } finally {
+      await db.idle();
+      client.release(broken);
+    }
+  }
 
   /**
    * For a command's answer: its access-log row and the read of the person's key go in the
@@ -54,7 +100,7 @@ export class CaseResponder {
     return new CommandReveal(AccessLog.context(req, principal, municipality));
   }
 
-  async view(req: FastifyRequest, principal: Principal, municipality: string, events: StoredEvent[], validAt?: string, reveal?: CommandReveal): Promise<CaseResponse> {
+  async view(req: FastifyRequest, principal: Principal, municipality: string, events: StoredEvent[], validAt?: string, reveal?: Revealed): Promise<CaseResponse> {
     const view = caseView(asCaseEvents(events), validAt ? { validAt } : {});
     if (!view) throw DomainError.notFound('case-not-found', validAt ? `The case did not exist on ${validAt}.` : 'Case not found.');
     const revealed = reveal?.revealedFor(view.id, view.pseudonym);
@@ -74,10 +120,12 @@ export class CaseResponder {
     return { ...rest, personalIdentityNumber: pin, assessments: decrypted };
   }
 
-  async history(req: FastifyRequest, principal: Principal, municipality: string, caseId: string, events: StoredEvent[]): Promise<HistoryItem[]> {
+  async history(req: FastifyRequest, principal: Principal, municipality: string, caseId: string, events: StoredEvent[], reveal?: Revealed): Promise<HistoryItem[]> {
     const pseudonym = String(events.find((e) => e.type === 'CaseRegistered')?.data.pseudonym ?? '');
     // 404 once the person is erased, as for the case itself.
-    await this.loggedPin(req, principal, municipality, caseId, pseudonym);
+    const revealed = reveal?.revealedFor(caseId, pseudonym);
+    if (revealed) await this.checkedPin(caseId, this.vault.personsOf(municipality, (await revealed).rows).get(pseudonym));
+    else await this.loggedPin(req, principal, municipality, caseId, pseudonym);
     return Promise.all(
       events.map(async (e) => {
         const { reasonCiphertext, pseudonym: _p, ...data } = e.data as Record<string, unknown>;
@@ -147,8 +195,10 @@ export class CaseResponder {
   }
 }
 
+const CASE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** See CaseResponder.commandReveal. */
-export class CommandReveal implements RevealInCommand {
+export class CommandReveal implements RevealInCommand, Revealed {
   committed = false;
   private sent?: { caseId: string; pseudonym: string; rows: Promise<{ rows: PersonRow[] }> };
 

@@ -112,8 +112,8 @@ export class CasesController {
   @ApiResponse({ status: 200, type: CaseDoc })
   async get(@Param('code') code: string, @Param('id') id: string, @Query() query: CaseReadQuery, @CurrentUser() user: Principal, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<CaseResponse> {
     parseMinPosition(query.minPosition); // the stream is read directly: always at least that fresh
-    const events = await this.cases.load(code, id, parseKnownAt(query.knownAt));
-    const view = await this.responder.view(req, user, code, events, query.validAt);
+    const { events, revealed } = await this.responder.read(req, user, code, id, parseKnownAt(query.knownAt));
+    const view = await this.responder.view(req, user, code, events, query.validAt, revealed);
     void reply.header('ETag', `"${events[events.length - 1]!.version}"`);
     return view;
   }
@@ -123,9 +123,9 @@ export class CasesController {
   async history(@Param('code') code: string, @Param('id') id: string, @Query() query: CaseReadQuery, @CurrentUser() user: Principal, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     parseMinPosition(query.minPosition);
     if (query.validAt) throw Problem.badRequest('history takes knownAt, not validAt', [{ path: 'validAt', message: 'not supported on history' }]);
-    const events = await this.cases.load(code, id, parseKnownAt(query.knownAt));
+    const { events, revealed } = await this.responder.read(req, user, code, id, parseKnownAt(query.knownAt));
     void reply.header('ETag', `"${events[events.length - 1]!.version}"`);
-    return { items: await this.responder.history(req, user, code, id, events) };
+    return { items: await this.responder.history(req, user, code, id, events, revealed) };
   }
 
   @Post(':id/assessments')

@@ -161,6 +161,12 @@ export interface EventStore {
   appendBulk(appends: BulkAppend[]): Promise<BulkAppendResult>;
   /** Throws StreamNotFound when the stream has no events (within the given knownAt). */
   readStream(stream: string, options?: ReadStreamOptions): Promise<StoredEvent[]>;
+  /**
+   * Stores on PostgreSQL: readStream sent through `db`, a connection to the store's database
+   * (e.g. a CoalescingExecutor), so that the read travels with what the caller sends on it in the
+   * same tick, in one message and one implicit transaction. Undefined for other stores.
+   */
+  readStreamWith?(db: SqlExecutor, stream: string, options?: ReadStreamOptions): Promise<StoredEvent[]>;
   /** Stream version, 0 when the stream does not exist. */
   streamVersion(stream: string): Promise<number>;
   /** Every event in global order, in batches. */

@@ -68,6 +68,24 @@ const MAX_ENDPOINT = 1000;
 // is preceded by '-', so it is left alone).
 const PIN_LIKE = /(?<![\w-])(?:\d{2})?\d{6}[-+]?\d{4}(?![\w-])/g;
 
+const INSERT_HEAD = `INSERT INTO access_log (at, municipality, user_id, roles, case_id, pseudonym, endpoint, purpose, request_id)
+       SELECT coalesce($1::timestamptz, now()), $2, $3, $4::text[]`;
+
+/** $1…$7 of the access-log inserts. */
+function contextValues(context: AccessContext): unknown[] {
+  if (!/^\d{4}$/.test(context.municipality)) throw new Error(`AccessLog: not a municipality code: ${context.municipality}`);
+  if (!context.userId) throw new Error('AccessLog: userId is required');
+  return [
+    context.at ?? null,
+    context.municipality,
+    context.userId,
+    context.roles,
+    maskPins(context.endpoint).slice(0, MAX_ENDPOINT),
+    maskPins(context.purpose).slice(0, MAX_PURPOSE),
+    context.requestId ?? null,
+  ];
+}
+
 export class AccessLog {
   constructor(
     private readonly pool: SqlExecutor,
@@ -106,23 +124,23 @@ export class AccessLog {
    * (a command's append: the row commits with the events, or neither does).
    */
   static recordStatement(context: AccessContext, subjects: { caseId: string | null; pseudonym: string | null }[]): { text: string; values: unknown[] } {
-    if (!/^\d{4}$/.test(context.municipality)) throw new Error(`AccessLog: not a municipality code: ${context.municipality}`);
-    if (!context.userId) throw new Error('AccessLog: userId is required');
     return {
-      text: `INSERT INTO access_log (at, municipality, user_id, roles, case_id, pseudonym, endpoint, purpose, request_id)
-       SELECT coalesce($1::timestamptz, now()), $2, $3, $4::text[], s.case_id, s.pseudonym, $5, $6, $7
+      text: `${INSERT_HEAD}, s.case_id, s.pseudonym, $5, $6, $7
        FROM unnest($8::text[], $9::text[]) AS s(case_id, pseudonym)`,
-      values: [
-        context.at ?? null,
-        context.municipality,
-        context.userId,
-        context.roles,
-        maskPins(context.endpoint).slice(0, MAX_ENDPOINT),
-        maskPins(context.purpose).slice(0, MAX_PURPOSE),
-        context.requestId ?? null,
-        subjects.map((s) => s.caseId),
-        subjects.map((s) => s.pseudonym),
-      ],
+      values: [...contextValues(context), subjects.map((s) => s.caseId), subjects.map((s) => s.pseudonym)],
+    };
+  }
+
+  /**
+   * The insert for a read of one case whose person is not known yet: the pseudonym is taken from
+   * `casePersons` (the live build's case_persons table, schema-qualified), in the same statement.
+   * A case it does not hold (none in the municipality, its person erased) logs nothing.
+   */
+  static recordCaseStatement(context: AccessContext, caseId: string, casePersons: string): { text: string; values: unknown[] } {
+    return {
+      text: `${INSERT_HEAD}, s.case_id::text, s.pseudonym, $5, $6, $7
+       FROM ${casePersons} s WHERE s.case_id = $8::uuid AND s.municipality = $2`,
+      values: [...contextValues(context), caseId],
     };
   }
 

@@ -248,6 +248,22 @@ export class PersonVault {
   }
 
   /**
+   * As revealStatement for the person of one case, the pseudonym taken from `casePersons` (the
+   * live build's case_persons table, schema-qualified) in the same statement: for a read that
+   * sends it with the read of the case's events, before it knows the person.
+   */
+  static revealCaseStatement(municipality: string, caseId: string, casePersons: string): { text: string; values: unknown[] } {
+    return {
+      text: `SELECT k.pseudonym, k.generation, k.wrapped_key, k.master_key_id, p.pin_ciphertext
+       FROM ${casePersons} c
+       JOIN person_keys k ON k.municipality = c.municipality AND k.pseudonym = c.pseudonym
+       JOIN persons p ON p.municipality = c.municipality AND p.pseudonym = c.pseudonym
+       WHERE c.case_id = $2::uuid AND c.municipality = $1`,
+      values: [municipality, caseId],
+    };
+  }
+
+  /**
    * revealPersons' answer from the rows of revealStatement. `tx`: the transaction they were read
    * in, while it may still roll back (its keys are not cached); undefined once they are committed.
    */
