@@ -9,6 +9,7 @@ import { JwtVerifier } from './shared/auth/jwt.verifier.js';
 import { poolOf } from './shared/database/database.js';
 import { APP_CONFIG, PG_POOL } from './shared/database/database.tokens.js';
 import { IdempotencyInterceptor } from './shared/http/idempotency/idempotency.interceptor.js';
+import { IdempotencyReplays } from './shared/http/idempotency/idempotency.replays.js';
 import { ProblemFilter } from './shared/http/problem.filter.js';
 import { createValidationPipe } from './shared/http/validation.js';
 import { HealthController } from './shared/observability/health.controller.js';
@@ -36,8 +37,9 @@ export class AppModule {
         { provide: Metrics, useValue: opts.metrics },
         { provide: ReadinessChecks, useValue: new ReadinessChecks() },
         { provide: JwtVerifier, useValue: new JwtVerifier(opts.config.auth) },
+        { provide: IdempotencyReplays, useValue: new IdempotencyReplays() },
       ],
-      exports: [APP_CONFIG, PG_POOL, Metrics, ReadinessChecks, JwtVerifier],
+      exports: [APP_CONFIG, PG_POOL, Metrics, ReadinessChecks, JwtVerifier, IdempotencyReplays],
     };
     return {
       module: AppModule,

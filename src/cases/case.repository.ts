@@ -23,6 +23,25 @@ export interface CommandMeta {
   idempotency?: TransactionalClaim;
   /** The answer's read of the person (access log, key), in the append's transaction (CaseResponder.commandReveal). */
   reveal?: RevealInCommand;
+  /**
+   * The request answers with the case after the command (CaseResponder.view): its
+   * Idempotency-Key is then completed in the append's transaction, by reference to the case and
+   * its new version (replayed by CASE_REPLAYER), with no write after the commit.
+   */
+  answersWithCase?: boolean;
+}
+
+/** The IdempotencyReplays name of a case command's answer; its ref: CaseReplayRef. */
+export const CASE_REPLAYER = 'case';
+export interface CaseReplayRef {
+  replayer: typeof CASE_REPLAYER;
+  municipality: string;
+  caseId: string;
+  /** The stream version the command left. */
+  version: number;
+  /** A registration: the answer had a Location. */
+  created: boolean;
+  [field: string]: unknown;
 }
 
 /**
@@ -63,10 +82,10 @@ export class CaseRepository {
   ) {}
 
   /** The case's events (as known at `knownAt`), or a 404 when the municipality has no such case. */
-  async load(municipality: string, caseId: string, knownAt?: Date): Promise<StoredEvent[]> {
+  async load(municipality: string, caseId: string, knownAt?: Date, toVersion?: number): Promise<StoredEvent[]> {
     if (!/^[0-9a-f-]{36}$/i.test(caseId)) throw DomainError.notFound('case-not-found', `Case ${caseId} not found.`);
     try {
-      const events = await this.store.readStream(streams.case(municipality, caseId), knownAt ? { knownAt } : {});
+      const events = await this.store.readStream(streams.case(municipality, caseId), { ...(knownAt ? { knownAt } : {}), ...(toVersion ? { toVersion } : {}) });
       if (events.length === 0) throw new StreamNotFound(caseId);
       return events;
     } catch (e) {
@@ -145,6 +164,14 @@ export class CaseRepository {
     }));
     const inline = this.projections.inline();
     const claim = meta.idempotency && !meta.idempotency.taken ? meta.idempotency : undefined;
+    const answered = claim !== undefined && claim.status !== undefined && meta.answersWithCase === true;
+    const ref: CaseReplayRef = {
+      replayer: CASE_REPLAYER,
+      municipality: meta.municipality,
+      caseId,
+      version: (expectedVersion === 'no_stream' ? 0 : expectedVersion) + decided.length,
+      created: expectedVersion === 'no_stream',
+    };
     const result = await this.store
       .append(streams.case(meta.municipality, caseId), events, {
         expectedVersion,
@@ -152,7 +179,7 @@ export class CaseRepository {
         // The request's Idempotency-Key and the inline views (open case per person, round guard)
         // are written in the same transaction as the events.
         inline: async (tx, pending, attempt) => {
-          if (claim) await takeClaim(tx, claim);
+          if (claim) await takeClaim(tx, claim, answered ? ref : undefined);
           if (alsoInTransaction) await alsoInTransaction(tx);
           if (meta.reveal && pseudonym) await meta.reveal.inTransaction(tx, caseId, pseudonym);
           await inline(tx, pending, attempt);
@@ -163,7 +190,10 @@ export class CaseRepository {
         throw refusalOf(e) ?? e;
       });
     // Taken with the events: an append that wrote nothing (a duplicate) rolled its claim back.
-    if (claim && result.storedEvents) claim.taken = true;
+    if (claim && result.storedEvents) {
+      claim.taken = true;
+      claim.answered = answered;
+    }
     if (meta.reveal && pseudonym && result.storedEvents) meta.reveal.committed = true;
     const stored = result.storedEvents?.();
     const vouched = stored !== undefined && stored.length === result.positions.length && stored[stored.length - 1]!.version === result.nextExpectedVersion;
@@ -175,8 +205,8 @@ export class CaseRepository {
  * Takes the key in the append's transaction: the statement travels with the transaction's next
  * one (CoalescingExecutor) and, if the key is held, fails it (SQLSTATE VA412) and with it the append.
  */
-async function takeClaim(tx: SqlExecutor, claim: TransactionalClaim): Promise<void> {
-  const { text, values } = IdempotencyStore.claimStatement(claim);
+async function takeClaim(tx: SqlExecutor, claim: TransactionalClaim, answer?: CaseReplayRef): Promise<void> {
+  const { text, values } = answer ? IdempotencyStore.answeredClaimStatement(claim, {}, answer) : IdempotencyStore.claimStatement(claim);
   await sendWithNext(tx, text, values);
 }
 

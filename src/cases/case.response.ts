@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { Pool } from 'pg';
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../shared/auth/principal.js';
@@ -15,7 +15,8 @@ import { streams } from '../shared/streams.js';
 import { isCaseErased } from '../admin/erasure/erased-cases.projection.js';
 import { asCaseEvents } from './case.events.js';
 import { caseView, type CaseView } from './case.view.js';
-import { CaseRepository, type RevealInCommand } from './case.repository.js';
+import { IdempotencyReplays } from '../shared/http/idempotency/idempotency.replays.js';
+import { CASE_REPLAYER, CaseRepository, type CaseReplayRef, type RevealInCommand } from './case.repository.js';
 import { openCasesProjection } from './projections/open-cases.projection.js';
 
 export type CaseResponse = Omit<CaseView, 'pseudonym' | 'assessments'> & {
@@ -44,7 +45,7 @@ export interface HistoryItem {
  * log write fails the read).
  */
 @Injectable()
-export class CaseResponder {
+export class CaseResponder implements OnModuleInit {
   constructor(
     private readonly vault: PersonVault,
     private readonly accessLog: AccessLog,
@@ -52,7 +53,26 @@ export class CaseResponder {
     private readonly cases: CaseRepository,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly replays: IdempotencyReplays,
   ) {}
+
+  /**
+   * A repeat of a case command (same Idempotency-Key and body) is answered from the case as the
+   * command left it (CaseReplayRef, recorded with the command's events): the same body and
+   * headers as the first answer, read and logged as any read of the case; 404 once the person is
+   * erased.
+   */
+  onModuleInit(): void {
+    this.replays.register(CASE_REPLAYER, async (ref, req, reply) => {
+      const { municipality, caseId, version, created } = ref as CaseReplayRef;
+      const principal = (req as FastifyRequest & { principal: Principal }).principal;
+      const { events, revealed } = await this.read(req, principal, municipality, caseId, undefined, version);
+      void reply.header('ETag', `"${version}"`);
+      void reply.header('X-Event-Position', String(events[events.length - 1]!.position));
+      if (created) void reply.header('Location', `/api/v1/municipalities/${municipality}/cases/${caseId}`);
+      return this.view(req, principal, municipality, events, undefined, revealed);
+    });
+  }
 
   /**
    * A case's events (as known at `knownAt`) for `view` or `history`, in one round trip where the
@@ -63,8 +83,8 @@ export class CaseResponder {
    * a moment ago, an erased person), `view` and `history` log and read the key after the events.
    * 404 for a case the municipality does not have.
    */
-  async read(req: FastifyRequest, principal: Principal, municipality: string, caseId: string, knownAt?: Date): Promise<{ events: StoredEvent[]; revealed?: Revealed }> {
-    if (!this.store.readStreamWith || !CASE_ID.test(caseId)) return { events: await this.cases.load(municipality, caseId, knownAt) };
+  async read(req: FastifyRequest, principal: Principal, municipality: string, caseId: string, knownAt?: Date, toVersion?: number): Promise<{ events: StoredEvent[]; revealed?: Revealed }> {
+    if (!this.store.readStreamWith || !CASE_ID.test(caseId)) return { events: await this.cases.load(municipality, caseId, knownAt, toVersion) };
     const casePersons = `${quoteIdent(await this.projections.liveSchema(openCasesProjection.name))}.case_persons`;
     const log = AccessLog.recordCaseStatement(AccessLog.context(req, principal, municipality), caseId, casePersons);
     const person = PersonVault.revealCaseStatement(municipality, caseId, casePersons);
@@ -75,8 +95,9 @@ export class CaseResponder {
       const [, keys, events] = await Promise.all([
         db.query(log.text, log.values),
         db.query<PersonRow>(person.text, person.values),
-        this.store.readStreamWith(db, streams.case(municipality, caseId), knownAt ? { knownAt } : {}),
+        this.store.readStreamWith(db, streams.case(municipality, caseId), { ...(knownAt ? { knownAt } : {}), ...(toVersion ? { toVersion } : {}) }),
       ]);
+      if (events.length === 0) throw new StreamNotFound(caseId);
       const rows = Promise.resolve(keys);
       return { events, revealed: { revealedFor: (id, pseudonym) => (id === caseId && keys.rows.some((r) => r.pseudonym === pseudonym) ? rows : undefined) } };
     } catch (e) {

@@ -174,7 +174,7 @@ export class CasesController {
   @ApiHeader(IDEMPOTENCY)
   @ApiResponse({ status: 201, description: 'The case, plus `interventionId`.' })
   async startIntervention(@Param('code') code: string, @Param('id') id: string, @Body() body: StartInterventionRequest, @CurrentUser() user: Principal, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
-    const outcome = await this.commands.execute<StartInterventionCommand, CaseCommandOutcome & { interventionId: string }>(new StartInterventionCommand({ ...this.meta(code, user, req), caseId: id }, body));
+    const outcome = await this.commands.execute<StartInterventionCommand, CaseCommandOutcome & { interventionId: string }>(new StartInterventionCommand({ ...this.meta(code, user, req, false), caseId: id }, body));
     return { interventionId: outcome.interventionId, ...(await this.answer(code, user, req, reply, outcome)) };
   }
 
@@ -229,11 +229,12 @@ export class CasesController {
     return this.answer(code, user, req, reply, outcome);
   }
 
-  private meta(code: string, user: Principal, req: FastifyRequest): CommandMeta {
+  /** `answersWithCase`: the answer is the case alone, so a repeat can be answered from the case (CommandMeta). */
+  private meta(code: string, user: Principal, req: FastifyRequest, answersWithCase = true): CommandMeta {
     // The answer's read of the person travels with the command's append (CaseResponder.commandReveal).
     const reveal = this.responder.commandReveal(req, user, code);
     reveals.set(req, reveal);
-    return { municipality: code, actor: user.userId, ifMatch: parseIfMatch(req.headers['if-match']), correlationId: String(req.id), idempotency: idempotencyClaimOf(req), reveal };
+    return { municipality: code, actor: user.userId, ifMatch: parseIfMatch(req.headers['if-match']), correlationId: String(req.id), idempotency: idempotencyClaimOf(req), reveal, answersWithCase };
   }
 
   private async answer(code: string, user: Principal, req: FastifyRequest, reply: FastifyReply, outcome: CaseCommandOutcome): Promise<CaseResponse> {

@@ -15,7 +15,7 @@ describe('Idempotency-Key on case commands (end to end)', () => {
   let po: string;
   let roundId: string;
   const api = (path: string) => `/api/v1/municipalities/2281${path}`;
-  const pins = manyPersonnummer(6, 2281);
+  const pins = manyPersonnummer(9, 2281);
   const answers = allUnknown(QUESTIONNAIRE_V1);
 
   const register = (pin: string, key: string) =>
@@ -33,6 +33,12 @@ describe('Idempotency-Key on case commands (end to end)', () => {
     Number((await t.pool.query(`SELECT count(*) FROM events WHERE type = $1 AND ($2::text IS NULL OR stream_id LIKE '%' || $2)`, [type, stream ?? null])).rows[0].count);
   const record = async (key: string) =>
     (await t.pool.query<{ completed: boolean; status_code: number | null }>('SELECT completed_at IS NOT NULL AS completed, status_code FROM idempotency_keys WHERE key = $1', [key])).rows;
+
+  const stored = async (key: string) =>
+    (await t.pool.query<{ body: string | null; ref: Record<string, unknown> | null }>('SELECT response_body AS body, response_ref AS ref FROM idempotency_keys WHERE key = $1', [key])).rows;
+  const reads = async (caseId: string) => Number((await t.pool.query('SELECT count(*) FROM access_log WHERE case_id = $1', [caseId])).rows[0].count);
+  const post = (path: string, key: string, body: Record<string, unknown>) =>
+    t.http().post(api(path)).set('authorization', `Bearer ${cw}`).set('idempotency-key', key).send(body);
 
   beforeAll(async () => {
     t = await startTestApp({ label: 'idem-cases' });
@@ -107,5 +113,52 @@ describe('Idempotency-Key on case commands (end to end)', () => {
     expect(r.status).toBe(409);
     expect(r.body.type).toMatch(/idempotency-key-in-flight/);
     expect(await count('AssessmentRecorded', c.body.id)).toBe(0);
+  });
+
+  it('a retried registration is answered from the case as the command left it: same body, Location, ETag and X-Event-Position, logged as a read, no answer text stored', async () => {
+    const first = await register(pins[6]!, 'idem-reg-6');
+    expect(first.status).toBe(201);
+    // The key was completed in the append's transaction, by reference: the answer (with its
+    // personnummer) is not stored, not even encrypted.
+    expect(await record('idem-reg-6')).toEqual([{ completed: true, status_code: 201 }]);
+    expect(await stored('idem-reg-6')).toEqual([{ body: null, ref: { replayer: 'case', municipality: '2281', caseId: first.body.id, version: 1, created: true } }]);
+    // The case moves on; the replay still answers as the registration did.
+    const moved = await post(`/cases/${first.body.id}/transfers`, 'idem-transfer-6', { toUnit: 'vuxenstod' });
+    expect(moved.status).toBe(201);
+    expect(moved.body.version).toBe(2);
+    const readsBefore = await reads(first.body.id);
+    const again = await register(pins[6]!, 'idem-reg-6');
+    expect(again.status).toBe(201);
+    expect(again.headers['idempotency-replayed']).toBe('true');
+    expect(again.body).toEqual(first.body);
+    for (const h of ['location', 'etag', 'x-event-position']) expect([h, again.headers[h]]).toEqual([h, first.headers[h]]);
+    expect(again.headers['content-type']).toMatch(/^application\/json/);
+    expect(await reads(first.body.id)).toBe(readsBefore + 1);
+    expect(await count('CaseRegistered', first.body.id)).toBe(1);
+    // The transfer's replay too, after the case has moved on again.
+    expect((await post(`/cases/${first.body.id}/prioritisations`, 'idem-prio-6', { priority: 'high' })).status).toBeLessThan(300);
+    const transferAgain = await post(`/cases/${first.body.id}/transfers`, 'idem-transfer-6', { toUnit: 'vuxenstod' });
+    expect([transferAgain.status, transferAgain.headers['idempotency-replayed'], transferAgain.headers.etag]).toEqual([201, 'true', '"2"']);
+    expect(transferAgain.body).toEqual(moved.body);
+  });
+
+  it('a route answering 200 replays its 200; one whose answer is more than the case (a started intervention) replays its stored answer', async () => {
+    const c = await register(pins[7]!, 'idem-reg-7');
+    const started = await post(`/cases/${c.body.id}/interventions`, 'idem-int-7', { type: 'work_practice', provider: 'municipality', startDate: '2026-02-01' });
+    expect(started.status).toBe(201);
+    expect(started.body.interventionId).toEqual(expect.any(String));
+    const [{ body, ref }] = await stored('idem-int-7') as [{ body: string | null; ref: unknown }];
+    expect(ref).toBeNull();
+    expect(body).toMatch(/^v1\./); // stored encrypted, as before
+    const startedAgain = await post(`/cases/${c.body.id}/interventions`, 'idem-int-7', { type: 'work_practice', provider: 'municipality', startDate: '2026-02-01' });
+    expect([startedAgain.status, startedAgain.headers['idempotency-replayed']]).toEqual([201, 'true']);
+    expect(startedAgain.body).toEqual(started.body);
+
+    const closed = await post(`/cases/${c.body.id}/close`, 'idem-close-7', { reason: 'employment', effectiveDate: '2026-03-01' });
+    expect(closed.status).toBe(200);
+    const closedAgain = await post(`/cases/${c.body.id}/close`, 'idem-close-7', { reason: 'employment', effectiveDate: '2026-03-01' });
+    expect([closedAgain.status, closedAgain.headers['idempotency-replayed']]).toEqual([200, 'true']);
+    expect(closedAgain.body).toEqual(closed.body);
+    expect(await count('CaseClosed', c.body.id)).toBe(1);
   });
 });

@@ -8,6 +8,10 @@ import { APP_CONFIG, PG_POOL } from '../../database/database.tokens.js';
 import type { ResolvedConfig } from '../../../config/config.js';
 import { Problem } from '../problem.js';
 import { CLAIM_TAKEN, IdempotencyStore, type Claim, type TransactionalClaim } from './idempotency.store.js';
+import { IdempotencyReplays } from './idempotency.replays.js';
+
+/** Nest's metadata key of @HttpCode. */
+const HTTP_CODE_METADATA = '__httpCode__';
 
 /** Response headers worth replaying; others (date, request id, rate limit) belong to the new response. */
 const REPLAYED_HEADERS = ['location', 'etag', 'x-event-position', 'content-type'];
@@ -50,6 +54,7 @@ export class IdempotencyInterceptor implements NestInterceptor, OnModuleDestroy 
     @Inject(PG_POOL) pool: Pool,
     @Inject(APP_CONFIG) config: ResolvedConfig,
     private readonly reflector: Reflector,
+    private readonly replays: IdempotencyReplays,
   ) {
     this.store = new IdempotencyStore(pool, config.masterKey);
     // Only the PostgreSQL store runs a command's inline writes in the transaction that appends
@@ -76,7 +81,8 @@ export class IdempotencyInterceptor implements NestInterceptor, OnModuleDestroy 
     const path = req.url.split('?')[0]!;
     const hash = IdempotencyStore.hash(req.method, req.url, req.body);
     if (this.inTransaction && this.reflector.getAllAndOverride<boolean>(IN_TRANSACTION, [ctx.getHandler(), ctx.getClass()])) {
-      const claim: TransactionalClaim = { userId, key, method: req.method, path, requestHash: hash, taken: false };
+      const status = this.reflector.get<number | undefined>(HTTP_CODE_METADATA, ctx.getHandler()) ?? 201;
+      const claim: TransactionalClaim = { userId, key, method: req.method, path, requestHash: hash, taken: false, status };
       (req as RequestWithClaim).idempotencyClaim = claim;
       return defer(async () => {
         let body: unknown;
@@ -85,7 +91,7 @@ export class IdempotencyInterceptor implements NestInterceptor, OnModuleDestroy 
         } catch (err) {
           // Refused, or the key was found held by the append: the record under the key answers.
           const found = await this.store.lookup(userId, key, hash);
-          if (found) return this.answerFrom(found, reply);
+          if (found) return this.answerFrom(found, req, reply);
           // Held by a request that has gone since: a retry will find it free.
           if ((err as { code?: string }).code === CLAIM_TAKEN) throw this.inFlight();
           throw err;
@@ -93,14 +99,15 @@ export class IdempotencyInterceptor implements NestInterceptor, OnModuleDestroy 
         const headers = this.replayedHeaders(reply);
         const text = body === undefined ? '' : JSON.stringify(body);
         if (claim.taken) {
-          await this.store.complete(userId, key, reply.statusCode, headers, text);
+          // Answered by reference in the append's transaction, or completed now.
+          if (!claim.answered) await this.store.complete(userId, key, reply.statusCode, headers, text);
           return body;
         }
         // Nothing was appended (an idempotent repeat): recorded now, unless the key is held.
         if (await this.store.record(claim, reply.statusCode, headers, text)) return body;
         const found = await this.store.lookup(userId, key, hash);
         if (!found) throw new Error(`Idempotency-Key ${key}: held, yet no record`);
-        return this.answerFrom(found, reply);
+        return this.answerFrom(found, req, reply);
       });
     }
     return from(this.store.claim(userId, key, req.method, path, hash)).pipe(
@@ -109,7 +116,7 @@ export class IdempotencyInterceptor implements NestInterceptor, OnModuleDestroy 
           case 'mismatch':
           case 'in_flight':
           case 'replay':
-            return from(this.answerFrom(claim, reply));
+            return from(this.answerFrom(claim, req, reply));
           case 'claimed':
             return next.handle().pipe(
               mergeMap(async (body) => {
@@ -136,8 +143,12 @@ export class IdempotencyInterceptor implements NestInterceptor, OnModuleDestroy 
     return Problem.conflict('idempotency-key-in-flight', 'A request with this Idempotency-Key is still being processed; retry shortly.');
   }
 
-  /** The answer a record gives: its stored response again, 422 for another body, 409 while it runs. */
-  private async answerFrom(found: Exclude<Claim, { kind: 'claimed' }>, reply: FastifyReply): Promise<unknown> {
+  /**
+   * The answer a record gives: its stored response again (or, recorded by reference, given again
+   * by its replayer: for a case, the case at the version the command left it, read and logged as
+   * any read), 422 for another body, 409 while it runs.
+   */
+  private async answerFrom(found: Exclude<Claim, { kind: 'claimed' }>, req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     switch (found.kind) {
       case 'mismatch':
         throw new Problem(422, 'idempotency-key-reused', 'This Idempotency-Key was used with a different request body.');
@@ -145,6 +156,12 @@ export class IdempotencyInterceptor implements NestInterceptor, OnModuleDestroy 
         throw this.inFlight();
       case 'replay':
         for (const [k, v] of Object.entries(found.headers)) void reply.header(k, v);
+        if (found.ref) {
+          const body = await this.replays.replay(found.ref, req, reply);
+          void reply.header('Idempotency-Replayed', 'true');
+          void reply.status(found.status);
+          return body;
+        }
         void reply.header('Idempotency-Replayed', 'true');
         void reply.status(found.status);
         return found.body === '' ? undefined : JSON.parse(found.body);

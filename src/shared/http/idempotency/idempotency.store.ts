@@ -6,7 +6,17 @@ export type Claim =
   | { kind: 'claimed' }
   | { kind: 'in_flight' }
   | { kind: 'mismatch' }
-  | { kind: 'replay'; status: number; headers: Record<string, string>; body: string };
+  | { kind: 'replay'; status: number; headers: Record<string, string>; body: string; ref?: ReplayRef };
+
+/**
+ * How to give an answer again when its text was not stored: the name of a replayer registered
+ * with IdempotencyReplays and what it needs (for a case command: the case and its version after
+ * the command). Recorded with the claim in the command's transaction.
+ */
+export interface ReplayRef {
+  replayer: string;
+  [field: string]: unknown;
+}
 
 /** A claim left running longer than this is taken to be from a crashed request and taken over. */
 const ABANDONED_AFTER_SECONDS = 120;
@@ -22,6 +32,10 @@ export interface TransactionalClaim {
   path: string;
   requestHash: string;
   taken: boolean;
+  /** The route's status on success (set by IdempotencyInterceptor), for an answer recorded by reference. */
+  status?: number;
+  /** Set by the command layer when the claim it took also recorded the answer (`claimStatement` with an answer): nothing to complete afterwards. */
+  answered?: boolean;
 }
 
 /** SQLSTATE raised by idempotency_claim when the key is already held. */
@@ -81,7 +95,7 @@ export class IdempotencyStore {
   async lookup(userId: string, key: string, requestHash: string): Promise<Exclude<Claim, { kind: 'claimed' }> | undefined> {
     const { rows } = await this.pool.query({
       name: 'idempotency_lookup',
-      text: `SELECT request_hash, completed_at, status_code, response_headers, response_body
+      text: `SELECT request_hash, completed_at, status_code, response_headers, response_body, response_ref
                FROM idempotency_keys WHERE user_id = $1 AND key = $2`,
       values: [userId, key],
     });
@@ -89,7 +103,8 @@ export class IdempotencyStore {
     if (!row) return undefined;
     if (row.request_hash !== requestHash) return { kind: 'mismatch' };
     if (row.completed_at === null) return { kind: 'in_flight' };
-    return { kind: 'replay', status: row.status_code, headers: row.response_headers ?? {}, body: row.response_body ? this.open(row.response_body) : '' };
+    const replay = { kind: 'replay' as const, status: row.status_code, headers: row.response_headers ?? {}, body: row.response_body ? this.open(row.response_body) : '' };
+    return row.response_ref ? { ...replay, ref: row.response_ref as ReplayRef } : replay;
   }
 
   /**
@@ -101,6 +116,20 @@ export class IdempotencyStore {
     return {
       text: 'SELECT public.idempotency_claim($1, $2, $3, $4, $5, $6)',
       values: [claim.userId, claim.key, claim.method, claim.path, claim.requestHash, ABANDONED_AFTER_SECONDS],
+    };
+  }
+
+  /**
+   * As claimStatement, and the key completed at once with the answer by reference (migration
+   * 1764000680000): the route's status, the headers known before the append and `ref`, from which
+   * the registered replayer gives the answer again. Needs `claim.status`. Set `claim.answered`
+   * once the transaction has committed.
+   */
+  static answeredClaimStatement(claim: TransactionalClaim, headers: Record<string, string>, ref: ReplayRef): { text: string; values: unknown[] } {
+    if (claim.status === undefined) throw new Error('answeredClaimStatement: the claim has no status');
+    return {
+      text: 'SELECT public.idempotency_claim_answered($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb)',
+      values: [claim.userId, claim.key, claim.method, claim.path, claim.requestHash, ABANDONED_AFTER_SECONDS, claim.status, JSON.stringify(headers), JSON.stringify(ref)],
     };
   }
 
@@ -147,8 +176,8 @@ export class IdempotencyStore {
    */
   async forgetMentioning(pathPrefix: string, needles: readonly string[], db: SqlExecutor = this.pool): Promise<number> {
     if (needles.length === 0) return 0;
-    const { rows } = await db.query<{ user_id: string; key: string; path: string; response_body: string | null }>(
-      'SELECT user_id, key, path, response_body FROM idempotency_keys WHERE starts_with(path, $1)',
+    const { rows } = await db.query<{ user_id: string; key: string; path: string; response_body: string | null; ref: string | null }>(
+      'SELECT user_id, key, path, response_body, response_ref::text AS ref FROM idempotency_keys WHERE starts_with(path, $1)',
       [pathPrefix],
     );
     const mentions = (text: string) => needles.some((n) => text.includes(n));
@@ -159,7 +188,7 @@ export class IdempotencyStore {
         return sealed; // not ours to read (another master key): judged by its path only
       }
     };
-    const doomed = rows.filter((r) => mentions(r.path) || (r.response_body ? mentions(readable(r.response_body)) : false));
+    const doomed = rows.filter((r) => mentions(r.path) || (r.ref !== null && mentions(r.ref)) || (r.response_body ? mentions(readable(r.response_body)) : false));
     if (doomed.length === 0) return 0;
     const r = await db.query('DELETE FROM idempotency_keys k USING unnest($1::text[], $2::text[]) AS d(user_id, key) WHERE k.user_id = d.user_id AND k.key = d.key', [
       doomed.map((d) => d.user_id),
