@@ -46,6 +46,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Random } from '../src/demo/prng.js';
@@ -305,6 +306,56 @@ interface CpuSnapshot {
   backends: Map<number, number>;
   /** application_name of each backend: the projection runners name theirs `vagen-projections:<name>`. */
   names: Map<number, string>;
+}
+
+/** The service's own view of a phase, from its Prometheus metrics (/metrics, no auth). */
+interface ServiceView {
+  /** Share of requests the service itself answered in more than 20 and 50 ms (its histogram). */
+  over20ms: number;
+  over50ms: number;
+  /**
+   * Event-loop lag beyond prom-client's 10 ms timer (its histogram is reset at every scrape, so it
+   * covers the phase; a histogram of timer intervals, so the 10 ms interval itself is taken off), ms.
+   */
+  loopLagP99: number;
+  loopLagMax: number;
+  /** Time spent in garbage collection during the phase, ms, by kind. */
+  gcMs: Record<string, number>;
+}
+
+interface MetricsScrape {
+  buckets: Map<string, number>;
+  count: number;
+  gc: Record<string, number>;
+  lagP99: number;
+  lagMax: number;
+}
+
+async function scrapeMetrics(url: string): Promise<MetricsScrape> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const buckets = new Map<string, number>();
+  let count = 0;
+  const gc: Record<string, number> = {};
+  let lagP99 = NaN;
+  let lagMax = NaN;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line === '') continue;
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    let m: RegExpMatchArray | null;
+    if ((m = line.match(/^vagen_http_request_duration_seconds_bucket\{.*le="([^"]+)".*\}/))) buckets.set(m[1]!, (buckets.get(m[1]!) ?? 0) + value);
+    else if (line.startsWith('vagen_http_request_duration_seconds_count')) count += value;
+    else if ((m = line.match(/^vagen_nodejs_gc_duration_seconds_sum\{kind="([^"]+)"\}/))) gc[m[1]!] = value * 1000;
+    else if (line.startsWith('vagen_nodejs_eventloop_lag_p99_seconds')) lagP99 = Math.max(0, value * 1000 - 10);
+    else if (line.startsWith('vagen_nodejs_eventloop_lag_max_seconds')) lagMax = Math.max(0, value * 1000 - 10);
+  }
+  return { buckets, count, gc, lagP99, lagMax };
+}
+
+function serviceView(a: MetricsScrape, b: MetricsScrape): ServiceView {
+  const n = b.count - a.count;
+  const within = (le: string) => (b.buckets.get(le) ?? 0) - (a.buckets.get(le) ?? 0);
+  const gcMs = Object.fromEntries(Object.entries(b.gc).map(([k, v]) => [k, Math.round(v - (a.gc[k] ?? 0))]));
+  return { over20ms: n > 0 ? 1 - within('0.02') / n : NaN, over50ms: n > 0 ? 1 - within('0.05') / n : NaN, loopLagP99: b.lagP99, loopLagMax: b.lagMax, gcMs };
 }
 
 async function cpuSnapshot(admin: pg.Client, dbName: string, servicePid: number): Promise<CpuSnapshot | undefined> {
@@ -627,6 +678,9 @@ async function main(): Promise<void> {
     if (assessRate * FIXED_SECONDS > seeded.length) throw new Error(`BENCH_CASES=${CASES} is too few for ${assessRate} assessments/s for ${FIXED_SECONDS} s`);
     console.log(`fixed phase: ${registerRate} registrations/s + ${assessRate} assessments/s + ${READ_RATE} reads/s for ${FIXED_SECONDS} s`);
     let before = await cpuSnapshot(admin, dbName, servicePid);
+    const metricsBefore = await scrapeMetrics(service.url);
+    const generatorLoop = monitorEventLoopDelay({ resolution: 1 });
+    generatorLoop.enable();
     const sampler = PG_SAMPLE ? samplePgActivity(ADMIN_URL, dbName) : undefined;
     const fixed = await runPaced(service.url, 'fixed', FIXED_SECONDS, [
       { type: 'register', spec: load.register(registeredFixed), connections: 10, rate: registerRate },
@@ -634,6 +688,10 @@ async function main(): Promise<void> {
       { type: 'read', spec: load.read(seeded), connections: 20, rate: READ_RATE },
     ]);
     const fixedCpu = cpuBetween(before, await cpuSnapshot(admin, dbName, servicePid));
+    generatorLoop.disable();
+    const fixedView = serviceView(metricsBefore, await scrapeMetrics(service.url));
+    // Intervals of a 1 ms timer: the 1 ms is taken off, as for the service.
+    const generator = { loopDelayP99: Math.max(0, generatorLoop.percentile(99) / 1e6 - 1), loopDelayMax: Math.max(0, generatorLoop.max / 1e6 - 1) };
     if (sampler) {
       console.log('PostgreSQL backends of the service in the fixed phase (average number busy per sample, by state / wait | statement):');
       const tallies = await sampler.stop();
@@ -720,6 +778,12 @@ async function main(): Promise<void> {
         console.log(`cpu (${phase}): service ${fmt(c.serviceMs / c.requests, 2)} ms/request, PostgreSQL ${fmt(c.postgresMs / c.requests, 2)} ms/request (${parts})`);
       }
     }
+    const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+    console.log(
+      `tail (fixed): the service answered ${pct(fixedView.over20ms)} of its requests in over 20 ms and ${pct(fixedView.over50ms)} in over 50 ms (its own histogram); ` +
+        `its event loop was held up p99 ${fmt(fixedView.loopLagP99)} ms, max ${fmt(fixedView.loopLagMax)} ms; GC ${JSON.stringify(fixedView.gcMs)} ms; ` +
+        `the load generator's p99 ${fmt(generator.loopDelayP99)} ms, max ${fmt(generator.loopDelayMax)} ms`,
+    );
     console.log(`checks: ${failures} non-2xx/errors; events ${consistent ? 'match' : 'DO NOT match'} the 2xx answers ${JSON.stringify(checks)}`);
     console.log(`machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} GB, ${machine.platform}, node ${machine.node}, load ${machine.loadavgBefore.join(' ')} → ${machine.loadavgAfter.join(' ')}`);
     console.log(`postgres: ${pgVersion.split(' on ')[0]} ${JSON.stringify(settings)}; service, PostgreSQL and the load generator share the machine`);
@@ -735,6 +799,7 @@ async function main(): Promise<void> {
           targets: { commandP99Ms: TARGET_COMMAND_P99_MS, readP99Ms: TARGET_READ_P99_MS },
           summary: { achievedCommandRate, commandP99, readP99, targetsMet: commandP99 < TARGET_COMMAND_P99_MS && readP99 < TARGET_READ_P99_MS, maxRequestsPerSecond: maxTotal, maxCommandsPerSecond: maxCommands, failures, consistent },
           floor,
+          tail: { service: fixedView, generator },
           rows,
           cpuMsPerRequest: Object.fromEntries(
             Object.entries(cpu).map(([k, c]) => [k, c && { service: c.serviceMs / c.requests, postgres: c.postgresMs / c.requests }]),
