@@ -47,6 +47,22 @@ describe('GET /cases/{id} and /history: one round trip, logged in the same trans
     }
     return n;
   };
+  /**
+   * The fewest checkouts of up to five tries of `fn`: the async views' runners share the pool (a
+   * batch or a lease renewal may take a connection while a request runs), so one try can count
+   * theirs too; a read that itself took two connections would take two every time.
+   */
+  const fewestCheckouts = async (fn: () => Promise<unknown>) => {
+    let fewest = Number.POSITIVE_INFINITY;
+    let tries = 0;
+    while (tries < 5 && fewest > 1) {
+      tries++;
+      fewest = Math.min(fewest, await checkouts(fn));
+    }
+    return { fewest, tries };
+  };
+  /** This municipality's caseworker's reads of case A so far, as the log should name them. */
+  const readsOfA: string[] = [];
 
   beforeAll(async () => {
     t = await startTestApp({ label: 'case_read' });
@@ -61,17 +77,22 @@ describe('GET /cases/{id} and /history: one round trip, logged in the same trans
   it('answers the case with its personnummer and writes one access-log row naming the reader, the case and the person', async () => {
     let read: { status: number; body: { id: string; personalIdentityNumber: string } } | undefined;
     // One connection, one message: the events, the log row and the key together.
-    expect(await checkouts(async () => (read = await t.http().get(api(`/cases/${caseA}`)).set('authorization', `Bearer ${cw}`)))).toBe(1);
+    const reads = await fewestCheckouts(async () => (read = await t.http().get(api(`/cases/${caseA}`)).set('authorization', `Bearer ${cw}`)));
+    readsOfA.push(...Array<string>(reads.tries).fill(''));
+    expect(reads.fewest).toBe(1);
     expect(read!.status).toBe(200);
     expect(read!.body.id).toBe(caseA);
     expect(read!.body.personalIdentityNumber).toBe(formatted(pinA!));
-    expect(await logRows(caseA)).toEqual([{ user_id: 'cw-reader', case_id: caseA, pseudonym: pseudonymA, endpoint: `GET /api/v1/municipalities/2281/cases/${caseA}` }]);
+    // One row per read, each naming the reader, the case and the person.
+    expect(await logRows(caseA)).toEqual(readsOfA.map(() => ({ user_id: 'cw-reader', case_id: caseA, pseudonym: pseudonymA, endpoint: `GET /api/v1/municipalities/2281/cases/${caseA}` })));
 
     let history: { status: number; body: { items: { type: string }[] } } | undefined;
-    expect(await checkouts(async () => (history = await t.http().get(api(`/cases/${caseA}/history`)).set('authorization', `Bearer ${cw}`)))).toBe(1);
+    const histories = await fewestCheckouts(async () => (history = await t.http().get(api(`/cases/${caseA}/history`)).set('authorization', `Bearer ${cw}`)));
+    readsOfA.push(...Array<string>(histories.tries).fill('/history'));
+    expect(histories.fewest).toBe(1);
     expect(history!.status).toBe(200);
     expect(history!.body.items.map((i) => i.type)).toEqual(['CaseRegistered']);
-    expect(await logRows(caseA)).toHaveLength(2);
+    expect(await logRows(caseA)).toHaveLength(readsOfA.length);
   });
 
   it('a failed log write fails the read: 500, no personnummer, nothing logged', async () => {
@@ -89,6 +110,7 @@ describe('GET /cases/{id} and /history: one round trip, logged in the same trans
     expect(await logRows(caseA)).toEqual(before);
     // The pool's connections are fine afterwards.
     expect((await t.http().get(api(`/cases/${caseA}`)).set('authorization', `Bearer ${cw}`)).status).toBe(200);
+    readsOfA.push('');
   });
 
   it('when case_persons does not name the person (a build switched a moment ago), the read still answers and logs once, after the events', async () => {
@@ -115,14 +137,11 @@ describe('GET /cases/{id} and /history: one round trip, logged in the same trans
     const other = await t.token('caseworker', ['0180'], 'cw-other');
     expect((await t.http().get(`/api/v1/municipalities/0180/cases/${caseA}`).set('authorization', `Bearer ${other}`)).status).toBe(404);
     expect((await t.http().get(api(`/cases/${caseA}`)).set('authorization', `Bearer ${other}`)).status).toBe(404);
-    // Reads by this municipality's caseworker so far: the two of the first test, the one after the
+    // Reads by this municipality's caseworker so far: those of the first test, the one after the
     // failed log, and the knownAt read: a case that existed by then not, but was asked for by id,
     // is logged (the log row travels with the read); the other municipality's reads are not.
-    expect((await logRows(caseA)).map((r) => [r.user_id, r.endpoint.replace(/^.*\/cases\/[^/?]+/, '')])).toEqual([
-      ['cw-reader', ''],
-      ['cw-reader', '/history'],
-      ['cw-reader', ''],
-      ['cw-reader', '?knownAt=2020-01-01T00:00:00Z'],
-    ]);
+    expect((await logRows(caseA)).map((r) => [r.user_id, r.endpoint.replace(/^.*\/cases\/[^/?]+/, '')])).toEqual(
+      [...readsOfA, '?knownAt=2020-01-01T00:00:00Z'].map((endpoint) => ['cw-reader', endpoint]),
+    );
   });
 });
