@@ -6,6 +6,8 @@
  *   (a) 16 connections, each looping BEGIN; INSERT one ~300-byte row; COMMIT
  *   (b) COPY … FROM STDIN of 200k such rows
  *   (c) keyset scan of those rows (JSON parsed by node-postgres), pages of 5,000
+ * Beside the issue's figures: 16 writers appending with an inline view (a transaction each, as
+ * every case command does), which shows how long appends hold the append lock.
  * Needs DATABASE_URL (a server where it may create and drop a database). Prints a table and
  * writes bench/results/event-store.json.
  *   BENCH_SECONDS  seconds per throughput figure (default 4)
@@ -146,6 +148,23 @@ async function main(): Promise<void> {
           versions[w] = res.nextExpectedVersion;
         }));
       }
+      // ---- 16 writers, single-event appends with an inline projection: the path of every case
+      // command (a transaction of its own, the view's statement, then the append and its commit)
+      {
+        await pool.query('CREATE TABLE IF NOT EXISTS bench_inline_view (stream text PRIMARY KEY, version integer NOT NULL)');
+        const versions = new Array<number>(WRITERS).fill(0);
+        add('appendInline16', 'Vägen 16 writers, single-event appends with an inline view', await loop(WRITERS, async (w, i) => {
+          const stream = `inl16-${run}-${round}-${w}`;
+          const res = await store.append(stream, [eventBody(i)], {
+            expectedVersion: versions[w],
+            tenant: '2281',
+            inline: async (tx, events) => {
+              await tx.query('INSERT INTO bench_inline_view (stream, version) VALUES ($1, $2) ON CONFLICT (stream) DO UPDATE SET version = excluded.version', [stream, events[events.length - 1]!.version]);
+            },
+          });
+          versions[w] = res.nextExpectedVersion;
+        }));
+      }
       // ---- 1 writer, and 10-event batches
       {
         let version = 0;
@@ -232,6 +251,7 @@ async function main(): Promise<void> {
     const rows: [string, string, string][] = [
       ['(a) raw: 16 connections, 1 row per transaction', 'baselineA', 'rows/s'],
       ['Vägen: 16 writers, single-event appends', 'append16', 'appends/s'],
+      ['Vägen: 16 writers, single-event appends with an inline view', 'appendInline16', 'appends/s'],
       ['Vägen: 1 writer, single-event appends', 'append1', 'appends/s'],
       ['Vägen: 1 writer, 10-event appends', 'append10', 'events/s'],
       ['Vägen: 16 writers, 10-event appends', 'append10x16', 'events/s'],

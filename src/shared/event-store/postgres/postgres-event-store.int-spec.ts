@@ -77,6 +77,24 @@ describe('PostgreSQL adapter specifics', () => {
     await store.append(bad, [ev()], { expectedVersion: 'no_stream', tenant: '2281' });
   });
 
+  it('answers an append with inline projections only once its commit is on disk (the append lock is released before the flush)', async () => {
+    // The transaction commits with synchronous_commit off (so the lock is not held across the
+    // disk write) and a flush barrier follows in the same message: when the caller hears back,
+    // the WAL up to the commit must be flushed. Without the barrier the flush lags behind.
+    for (let i = 0; i < 5; i++) {
+      let insertLsn = '';
+      await store.append(`durable-${i}-${Date.now()}`, [ev()], {
+        expectedVersion: 'no_stream',
+        tenant: '2281',
+        inline: async (tx) => {
+          insertLsn = ((await tx.query('SELECT pg_current_wal_insert_lsn()::text AS lsn')) as { rows: { lsn: string }[] }).rows[0]!.lsn;
+        },
+      });
+      const { rows: [flushed] } = await pool.query<{ ok: boolean }>('SELECT pg_current_wal_flush_lsn() >= $1::pg_lsn + 1 AS ok', [insertLsn]);
+      expect(flushed!.ok).toBe(true);
+    }
+  });
+
   it('rejects an append to a stream of another tenant', async () => {
     const s = `tenant-${Date.now()}`;
     await store.append(s, [ev()], { expectedVersion: 'no_stream', tenant: '2281' });
