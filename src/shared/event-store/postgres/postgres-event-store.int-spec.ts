@@ -77,10 +77,10 @@ describe('PostgreSQL adapter specifics', () => {
     await store.append(bad, [ev()], { expectedVersion: 'no_stream', tenant: '2281' });
   });
 
-  it('answers an append with inline projections only once its commit is on disk (the append lock is released before the flush)', async () => {
-    // The transaction commits with synchronous_commit off (so the lock is not held across the
-    // disk write) and a flush barrier follows in the same message: when the caller hears back,
-    // the WAL up to the commit must be flushed. Without the barrier the flush lags behind.
+  it('answers an append with inline projections only once its commit is on disk', async () => {
+    // When the caller hears back, the WAL up to the commit must be flushed: "accepted" means
+    // durable. (A commit with synchronous_commit off, e.g. to release the append lock before the
+    // disk write, fails this unless a flush barrier follows it: tried in session 6.)
     for (let i = 0; i < 5; i++) {
       let insertLsn = '';
       await store.append(`durable-${i}-${Date.now()}`, [ev()], {
