@@ -413,15 +413,10 @@ export class PostgresEventStore implements EventStore {
 
   /**
    * The append and its COMMIT as one simple-protocol message (literals, so no parameters). The
-   * commit waits for the WAL flush with the append lock held. Tried and measured (session 6):
-   * committing with synchronous_commit off, so the lock is released before the disk write, and a
-   * flush barrier (a small transaction that writes one WAL record and commits synchronously) in
-   * the same message before answering. It cut the lock wait on registration day (the append
-   * function's mean time under bench:http 6.0 -> 2.2 ms) and 16 writers' inline appends gained
-   * ~20 %, but bench:http itself did worse in three of four interleaved pairs (fixed-phase
-   * command p99 and unthrottled requests/s; PostgreSQL's CPU per request up): on this machine's
-   * fast disk the lock held across the flush costs less than the extra transaction and the wider
-   * concurrency. Worth measuring again where a flush takes milliseconds.
+   * commit flushes the WAL with the append lock held. Releasing the lock first (commit with
+   * synchronous_commit off, then a flush barrier in the same message) cut the lock wait but made
+   * bench:http worse on this machine's fast disk (README, "Inline appends"); worth measuring
+   * again where a flush takes milliseconds.
    */
   private appendOneSql(client: PoolClient, a: PendingAppend): string {
     const lit = (v: string) => client.escapeLiteral(v);
