@@ -69,7 +69,7 @@ const IDEMPOTENCY = {
   name: 'Idempotency-Key',
   required: false,
   description:
-    '1–200 characters; a repeat with the same body replays the first answer (Idempotency-Replayed: true), another body under the key is 422, a repeat while the first runs is 409. The key is recorded in the same transaction as the command\'s events: a refused command leaves it free.',
+    '1–200 characters; a repeat with the same body replays the first answer (Idempotency-Replayed: true), another body under the key is 422, a repeat while the first runs is 409. The key is recorded in the same transaction as the command\'s events: a refused command leaves it free. A repeat reads the case again at the version the command left it (the same body, logged as a read; 404 once the person is erased).',
 };
 
 /**
