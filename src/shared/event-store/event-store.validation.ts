@@ -95,9 +95,11 @@ export function prepareEvents(stream: string, events: NewEvent[], maxEvents = MA
   if (events.length > maxEvents) throw new InvalidAppend(`${events.length} events in one append to ${stream}; at most ${maxEvents} (use appendBulk)`);
   const ids = new Set<string>();
   return events.map((e, i) => {
-    const where = `event ${i} (${String(e?.type)}) of ${stream}`;
-    if (!isPlainObject(e)) throw new InvalidAppend(`${where}: not an object`);
-    if (typeof e.type !== 'string' || !TYPE.test(e.type)) throw new InvalidAppend(`${where}: bad type name`);
+    // The message is put together only for an error: together with counting bytes only for
+    // long texts (below), ~0.2 of ~4.3 µs of Node time an event in a bulk import.
+    const bad = (problem: string) => new InvalidAppend(`event ${i} (${String(e?.type)}) of ${stream}: ${problem}`);
+    if (!isPlainObject(e)) throw bad('not an object');
+    if (typeof e.type !== 'string' || !TYPE.test(e.type)) throw bad('bad type name');
     let lower: string;
     if (e.id == null) {
       // Generated ids are valid, lower case and unique by construction; checking them again
@@ -105,16 +107,16 @@ export function prepareEvents(stream: string, events: NewEvent[], maxEvents = MA
       lower = uuidv7();
     } else {
       const id = e.id;
-      if (typeof id !== 'string' || !UUID.test(id)) throw new InvalidAppend(`${where}: id must be a uuid`);
+      if (typeof id !== 'string' || !UUID.test(id)) throw bad('id must be a uuid');
       lower = id.toLowerCase();
-      if (ids.has(lower)) throw new InvalidAppend(`${where}: id ${id} appears twice in the same append`);
+      if (ids.has(lower)) throw bad(`id ${id} appears twice in the same append`);
       ids.add(lower);
     }
     const schemaVersion = e.schemaVersion ?? 1;
-    if (!Number.isSafeInteger(schemaVersion) || schemaVersion < 1 || schemaVersion > 1000) throw new InvalidAppend(`${where}: schemaVersion must be an integer ≥ 1`);
-    if (!isPlainObject(e.data)) throw new InvalidAppend(`${where}: data must be a JSON object`);
+    if (!Number.isSafeInteger(schemaVersion) || schemaVersion < 1 || schemaVersion > 1000) throw bad('schemaVersion must be an integer ≥ 1');
+    if (!isPlainObject(e.data)) throw bad('data must be a JSON object');
     if (!isPlainObject(e.metadata) || typeof e.metadata.actor !== 'string' || e.metadata.actor === '') {
-      throw new InvalidAppend(`${where}: metadata.actor is required`);
+      throw bad('metadata.actor is required');
     }
     let dataJson: string;
     let metadataJson: string;
@@ -122,12 +124,15 @@ export function prepareEvents(stream: string, events: NewEvent[], maxEvents = MA
       dataJson = JSON.stringify(e.data);
       metadataJson = JSON.stringify(e.metadata);
     } catch (err) {
-      throw new InvalidAppend(`${where}: not serialisable as JSON (${(err as Error).message})`);
+      throw bad(`not serialisable as JSON (${(err as Error).message})`);
     }
     // PostgreSQL's jsonb rejects \u0000; refuse it here rather than half-way through a batch.
-    if (dataJson.includes('\\u0000') || metadataJson.includes('\\u0000')) throw new InvalidAppend(`${where}: contains a NUL character`);
-    const bytes = Buffer.byteLength(dataJson) + Buffer.byteLength(metadataJson);
-    if (bytes > MAX_EVENT_BYTES) throw new InvalidAppend(`${where}: ${bytes} bytes; at most ${MAX_EVENT_BYTES}`);
+    if (dataJson.includes('\\u0000') || metadataJson.includes('\\u0000')) throw bad('contains a NUL character');
+    // UTF-8 takes at most 3 bytes a UTF-16 unit: only a long text needs its bytes counted.
+    if (3 * (dataJson.length + metadataJson.length) > MAX_EVENT_BYTES) {
+      const bytes = Buffer.byteLength(dataJson) + Buffer.byteLength(metadataJson);
+      if (bytes > MAX_EVENT_BYTES) throw bad(`${bytes} bytes; at most ${MAX_EVENT_BYTES}`);
+    }
     return { id: lower, type: e.type, schemaVersion, data: e.data, metadata: e.metadata, dataJson, metadataJson };
   });
 }
