@@ -16,7 +16,9 @@ export function installJsonParser(fastify: FastifyInstance, maxDepth: number): v
       const value: unknown = JSON.parse(text, (key, v: unknown) => {
         // Keys naming Object.prototype members: __proto__ and constructor pollute prototypes, and
         // the others (toString, valueOf, …) slip past class-validator's unknown-field check.
-        if (Object.prototype.hasOwnProperty.call(Object.prototype, key)) {
+        // "prototype" too: Nest's ValidationPipe deletes it before validating, so an extra field
+        // of that name would be dropped silently instead of refused.
+        if (key === 'prototype' || Object.prototype.hasOwnProperty.call(Object.prototype, key)) {
           forbidden = key;
           throw new SyntaxError('forbidden key');
         }
