@@ -543,18 +543,21 @@ describe('bad input: 4xx problem+json, never 5xx, nothing written (fast-check)',
     // The JSON parser's own limits apply to every JSON body (not only to fields a DTO rejects anyway).
     const deep = `{"answers": ${'{"a": '.repeat(t.config.jsonMaxDepth + 2)}1${'}'.repeat(t.config.jsonMaxDepth + 2)}}`;
     await check('POST', caseApi('/assessments'), 'caseworker', { raw: deep, contentType: 'application/json', what: 'nested too deep' });
-    for (const [raw, detail] of [
-      [deep, /deeper than/],
-      [JSON.stringify({ roundId: f.openRound, answers: { education: 'none\u0000' } }), /NUL/],
-      ['{"roundId": "x", "answers": {"__proto__": {"admin": true}}}', /"__proto__" is not allowed/],
-      ['{"roundId": "x", "answers": {}, "toString": 1}', /"toString" is not allowed/],
+    // Each refusal names where: the path of every offending place, as validation errors do.
+    for (const [raw, detail, paths] of [
+      [deep, /deeper than/, [`answers${'.a'.repeat(t.config.jsonMaxDepth - 1)}`]],
+      [JSON.stringify({ roundId: f.openRound, answers: { education: 'none\u0000' } }), /NUL/, ['answers.education']],
+      ['{"roundId": "x", "answers": {"__proto__": {"admin": true}}}', /"__proto__" is not allowed/, ['answers.__proto__']],
+      ['{"roundId": "x", "answers": {}, "toString": 1}', /"toString" is not allowed/, ['toString']],
       // Nest's ValidationPipe deletes a "prototype" key before validating: without the parser's
       // refusal this extra field would be dropped silently and the command accepted.
-      ['{"roundId": "x", "answers": {}, "prototype": []}', /"prototype" is not allowed/],
+      ['{"roundId": "x", "answers": {}, "prototype": []}', /"prototype" is not allowed/, ['prototype']],
+      ['{"prototype": 1, "answers": {"constructor": {}, "education": "x\\u0000"}}', /"prototype" is not allowed/, ['prototype', 'answers.constructor', 'answers.education']],
     ] as const) {
       const r = await t.http().post(caseApi('/assessments')).set('authorization', `Bearer ${tokens.caseworker}`).set('content-type', 'application/json').send(raw);
       expect(r.status).toBe(400);
       expect(r.body.detail).toMatch(detail);
+      expect(r.body.errors.map((e: { path: string }) => e.path)).toEqual(paths);
     }
     // Every key fast-check counts as dangerous (names of object and function members), as an
     // extra field of a valid command: each one refused, by the parser or as an unknown field.

@@ -10,46 +10,78 @@ export function installJsonParser(fastify: FastifyInstance, maxDepth: number): v
   fastify.addContentTypeParser(/^application\/([\w.+-]+\+)?json$/, { parseAs: 'string' }, (_req, body, done) => {
     const text = String(body);
     if (text.trim() === '') return done(null, undefined);
-    let nul = false;
-    let forbidden: string | undefined;
+    let value: unknown;
     try {
-      const value: unknown = JSON.parse(text, (key, v: unknown) => {
-        // Keys naming Object.prototype members: __proto__ and constructor pollute prototypes, and
-        // the others (toString, valueOf, …) slip past class-validator's unknown-field check.
-        // "prototype" too: Nest's ValidationPipe deletes it before validating, so an extra field
-        // of that name would be dropped silently instead of refused.
-        if (key === 'prototype' || Object.prototype.hasOwnProperty.call(Object.prototype, key)) {
-          forbidden = key;
-          throw new SyntaxError('forbidden key');
-        }
-        // PostgreSQL cannot store U+0000 in text or jsonb, and no real input has it: refused here
-        // with a 400 rather than failing later inside a transaction.
-        if (key.includes('\u0000') || (typeof v === 'string' && v.includes('\u0000'))) {
-          nul = true;
-          throw new SyntaxError('NUL character');
-        }
-        return v;
-      });
-      if (depth(value) > maxDepth) {
-        return done(Object.assign(new Error(`JSON nested deeper than ${maxDepth}`), { statusCode: 400, code: 'VAGEN_JSON_TOO_DEEP' }), undefined);
-      }
-      done(null, value);
+      // A plain parse: JSON.parse makes "__proto__" an own key like any other, so nothing is
+      // polluted here, and the walk below refuses it with its path.
+      value = JSON.parse(text);
     } catch {
-      if (forbidden !== undefined) return done(Object.assign(new Error(`The JSON key "${forbidden}" is not allowed.`), { statusCode: 400, code: 'VAGEN_JSON_FORBIDDEN_KEY' }), undefined);
-      if (nul) return done(Object.assign(new Error('JSON strings must not contain the NUL character (\\u0000).'), { statusCode: 400, code: 'VAGEN_JSON_NUL' }), undefined);
-      done(Object.assign(new Error('malformed JSON'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }), undefined);
+      return done(Object.assign(new Error('malformed JSON'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }), undefined);
     }
+    const refused = inspectJson(value, maxDepth);
+    if (refused) return done(Object.assign(new Error(refused.detail), { statusCode: 400, code: refused.code, errors: refused.errors }), undefined);
+    done(null, value);
   });
+}
+
+/** At most this many paths are named in one answer. */
+const MAX_NAMED = 50;
+
+/**
+ * Why a parsed JSON body is refused, with the path of every offending place, or undefined:
+ * - keys naming Object.prototype members: __proto__ and constructor pollute prototypes, and the
+ *   others (toString, valueOf, …) slip past class-validator's unknown-field check. "prototype"
+ *   too: Nest's ValidationPipe deletes it before validating, so an extra field of that name
+ *   would be dropped silently instead of refused;
+ * - U+0000 in a key or a string: PostgreSQL cannot store it in text or jsonb, and no real input
+ *   has it, so it is refused here rather than failing later inside a transaction;
+ * - nesting deeper than maxDepth (a cheap way to burn CPU in validation); the walk goes no
+ *   deeper than that, so its own work stays bounded.
+ * Paths are written as validation errors write them (`answers.education`, `rows.3.month`).
+ */
+export function inspectJson(value: unknown, maxDepth: number): { code: string; detail: string; errors: { path: string; message: string }[] } | undefined {
+  const errors: { path: string; message: string }[] = [];
+  let code: string | undefined;
+  let detail = '';
+  const refuse = (c: string, d: string, path: string, message: string) => {
+    if (code === undefined) {
+      code = c;
+      detail = d;
+    }
+    if (errors.length < MAX_NAMED) errors.push({ path, message });
+  };
+  const join = (path: string, key: string) => (path === '' ? key : `${path}.${key}`);
+  const stack: [unknown, string, number][] = [[value, '', 0]];
+  while (stack.length > 0) {
+    const [v, path, depth] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) refuse('VAGEN_JSON_NUL', 'JSON strings must not contain the NUL character (\\u0000).', path || 'body', 'must not contain the NUL character (\\u0000)');
+      continue;
+    }
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= maxDepth) {
+      refuse('VAGEN_JSON_TOO_DEEP', `JSON nested deeper than ${maxDepth}`, path || 'body', `is nested deeper than ${maxDepth} levels`);
+      continue;
+    }
+    const keys = Object.keys(v);
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const key = keys[i]!;
+      const at = join(path, key);
+      if (key === 'prototype' || Object.prototype.hasOwnProperty.call(Object.prototype, key)) {
+        refuse('VAGEN_JSON_FORBIDDEN_KEY', `The JSON key "${key}" is not allowed.`, at, `the key "${key}" is not allowed`);
+        continue;
+      }
+      if (key.includes('\u0000')) {
+        refuse('VAGEN_JSON_NUL', 'JSON strings must not contain the NUL character (\\u0000).', at, 'the key must not contain the NUL character (\\u0000)');
+        continue;
+      }
+      stack.push([(v as Record<string, unknown>)[key], at, depth + 1]);
+    }
+  }
+  return code === undefined ? undefined : { code, detail, errors };
 }
 
 /** CSV and NDJSON bodies (benefit-month import) arrive as text; the endpoint parses them. */
 export function installTextParsers(fastify: FastifyInstance): void {
   fastify.addContentTypeParser(/^(text\/csv|application\/(x-)?ndjson|application\/jsonl)(;.*)?$/, { parseAs: 'string' }, (_req, body, done) => done(null, String(body)));
-}
-
-function depth(v: unknown): number {
-  if (v === null || typeof v !== 'object') return 0;
-  let max = 0;
-  for (const child of Object.values(v as object)) max = Math.max(max, depth(child));
-  return max + 1;
 }

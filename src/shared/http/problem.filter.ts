@@ -4,7 +4,7 @@ import { DomainError } from '../domain/domain-error.js';
 import { refusalOf } from '../database/refusal.js';
 import { WrongExpectedVersion } from '../event-store/event-store.port.js';
 import { PersonShredded } from '../privacy/vault.js';
-import { PROBLEM_BASE, Problem, ProblemBody, titleFor, toProblemBody } from './problem.js';
+import { PROBLEM_BASE, Problem, ProblemBody, titleFor, toProblemBody, type FieldError } from './problem.js';
 
 /**
  * Every failure leaves the service as `application/problem+json` (RFC 9457). Unknown errors
@@ -75,7 +75,7 @@ export function toProblem(exception: unknown, instance: string): { body: Problem
     };
   }
   // Errors raised by Fastify itself (body too large, malformed JSON, unsupported media type) carry statusCode.
-  const fe = exception as { statusCode?: unknown; code?: unknown; message?: unknown };
+  const fe = exception as { statusCode?: unknown; code?: unknown; message?: unknown; errors?: unknown };
   if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     const status = fe.statusCode;
     const detail =
@@ -90,7 +90,9 @@ export function toProblem(exception: unknown, instance: string): { body: Problem
               : status === 400
                 ? 'The request body is not valid JSON.'
               : titleFor(status);
-    return { body: { type: PROBLEM_BASE + slugFor(status), title: titleFor(status), status, detail, instance }, headers: {} };
+    // The JSON parser's refusals name every offending path (src/shared/http/json-parser.ts).
+    const errors = Array.isArray(fe.errors) ? { errors: fe.errors as FieldError[] } : {};
+    return { body: { type: PROBLEM_BASE + slugFor(status), title: titleFor(status), status, detail, instance, ...errors }, headers: {} };
   }
   return {
     body: { type: PROBLEM_BASE + 'internal-error', title: titleFor(500), status: 500, detail: 'An unexpected error occurred.', instance },
