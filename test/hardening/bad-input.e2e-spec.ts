@@ -553,6 +553,7 @@ describe('bad input: 4xx problem+json, never 5xx, nothing written (fast-check)',
       // refusal this extra field would be dropped silently and the command accepted.
       ['{"roundId": "x", "answers": {}, "prototype": []}', /"prototype" is not allowed/, ['prototype']],
       ['{"prototype": 1, "answers": {"constructor": {}, "education": "x\\u0000"}}', /"prototype" is not allowed/, ['prototype', 'answers.constructor', 'answers.education']],
+      ['{"roundId": "x",\n "answers": }', /not valid JSON/, ['body']],
     ] as const) {
       const r = await t.http().post(caseApi('/assessments')).set('authorization', `Bearer ${tokens.caseworker}`).set('content-type', 'application/json').send(raw);
       expect(r.status).toBe(400);

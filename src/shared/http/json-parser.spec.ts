@@ -1,4 +1,4 @@
-import { inspectJson } from './json-parser.js';
+import { inspectJson, syntaxErrorMessage } from './json-parser.js';
 
 describe('inspectJson: what a JSON body is refused for, and where', () => {
   const parse = (text: string) => inspectJson(JSON.parse(text), 4);
@@ -43,5 +43,26 @@ describe('inspectJson: what a JSON body is refused for, and where', () => {
   it('names at most 50 places', () => {
     const body = Object.fromEntries(Array.from({ length: 80 }, (_, i) => [`f${i}`, '\u0000']));
     expect(inspectJson(body, 4)?.errors).toHaveLength(50);
+  });
+});
+
+describe('syntaxErrorMessage: where malformed JSON broke', () => {
+  const message = (text: string) => {
+    try {
+      JSON.parse(text);
+    } catch (e) {
+      return syntaxErrorMessage(text, e);
+    }
+    throw new Error('parsed');
+  };
+
+  it('gives the reason with line and column, and never quotes the body', () => {
+    expect(message('{"a": 1')).toBe("is not valid JSON: Expected ',' or '}' after property value (line 1, column 8)");
+    expect(message('{\n  "a": 1,\n  }')).toMatch(/\(line 3, column 3\)$/);
+    expect(message('{"a": 1}}')).toBe('is not valid JSON: Unexpected non-whitespace character after the JSON value (line 1, column 9)');
+    const quoting = message('{"pin": 19121212-1212}');
+    expect(quoting).toMatch(/^is not valid JSON: /);
+    expect(quoting).not.toContain('1212');
+    expect(message('')).toBe('is not valid JSON: Unexpected end of JSON input');
   });
 });

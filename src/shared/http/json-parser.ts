@@ -15,13 +15,33 @@ export function installJsonParser(fastify: FastifyInstance, maxDepth: number): v
       // A plain parse: JSON.parse makes "__proto__" an own key like any other, so nothing is
       // polluted here, and the walk below refuses it with its path.
       value = JSON.parse(text);
-    } catch {
-      return done(Object.assign(new Error('malformed JSON'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }), undefined);
+    } catch (e) {
+      const errors = [{ path: 'body', message: syntaxErrorMessage(text, e) }];
+      return done(Object.assign(new Error('malformed JSON'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY', errors }), undefined);
     }
     const refused = inspectJson(value, maxDepth);
     if (refused) return done(Object.assign(new Error(refused.detail), { statusCode: 400, code: refused.code, errors: refused.errors }), undefined);
     done(null, value);
   });
+}
+
+/**
+ * Where and why JSON.parse gave up, as "Expected ',' or '}' after property value (line 1,
+ * column 7)": V8's reason without the piece of the body some of its messages quote.
+ */
+export function syntaxErrorMessage(text: string, e: unknown): string {
+  const raw = e instanceof Error ? e.message : '';
+  const reason = raw
+    .replace(/, ".*$/s, '')
+    .replace(/ in JSON at position \d+.*$/s, '')
+    .replace(/ after JSON at position \d+.*$/s, ' after the JSON value')
+    .slice(0, 200);
+  const at = /at position (\d+)/.exec(raw);
+  if (!at) return reason ? `is not valid JSON: ${reason}` : 'is not valid JSON';
+  const before = text.slice(0, Number(at[1]));
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `is not valid JSON: ${reason} (line ${line}, column ${column})`;
 }
 
 /** At most this many paths are named in one answer. */
