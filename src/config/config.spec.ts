@@ -38,7 +38,7 @@ describe('loadConfig', () => {
       dataDir: path.resolve('.vagen-data'),
       embeddedPgPort: 54329,
       embeddedPgLog: false,
-      dbPoolSize: 20,
+      dbPoolSize: 8,
       auth: { jwtSecret: undefined, jwksUrl: undefined, issuer: undefined, audience: undefined },
       oidcClientId: undefined,
       masterKey: undefined,

@@ -17,6 +17,11 @@ export interface AppConfig {
   embeddedPgPort: number;
   /** Print the embedded PostgreSQL server's own log lines. */
   embeddedPgLog: boolean;
+  /**
+   * Connections in the service's pool. One Node process keeps only a few busy at a time (its own
+   * CPU per request exceeds the database time); more let transactions queue inside PostgreSQL
+   * on the append lock instead of in Node. On a two-core host 8 beat 20 in bench:http (README).
+   */
   dbPoolSize: number;
   auth: {
     jwtSecret: string | undefined;
@@ -176,7 +181,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     dataDir: path.resolve(r.string('VAGEN_DATA_DIR', '.vagen-data')!),
     embeddedPgPort: r.int('EMBEDDED_PG_PORT', 54329, 1024, 65535),
     embeddedPgLog: r.bool('EMBEDDED_PG_LOG', false),
-    dbPoolSize: r.int('DB_POOL_SIZE', 20, 2, 500),
+    dbPoolSize: r.int('DB_POOL_SIZE', 8, 2, 500),
     auth: {
       jwtSecret,
       jwksUrl: r.url('AUTH_JWKS_URL', ['https:', 'http:']),
