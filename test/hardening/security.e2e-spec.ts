@@ -21,6 +21,8 @@ describe('security headers', () => {
       await t.http().get('/api/v1/municipalities/2281/cases'),
       await t.http().get('/api/v1/municipalities/2281/cases').set('authorization', `Bearer ${token}`),
       await t.http().post('/api/v1/municipalities/2281/cases').set('authorization', `Bearer ${token}`).set('content-type', 'application/json').send('{bad'),
+      await t.http().get('/api/v1/no-such-route'),
+      await t.http().get('/api/v1/units?__proto__=1'),
     ]) {
       expect(r.headers['content-security-policy']).toBe(API_CSP);
       expect(r.headers).toMatchObject({
@@ -31,6 +33,8 @@ describe('security headers', () => {
         'cross-origin-opener-policy': 'same-origin',
         'cross-origin-resource-policy': 'same-origin',
         'x-permitted-cross-domain-policies': 'none',
+        'x-dns-prefetch-control': 'off',
+        'origin-agent-cluster': '?1',
       });
       expect(r.headers['x-powered-by']).toBeUndefined();
     }
