@@ -637,9 +637,9 @@ export class PostgresEventStore implements EventStore {
    */
   async *readAll(options: ReadAllOptions = {}): AsyncGenerator<StoredEvent[]> {
     const batchSize = Math.max(1, Math.min(options.batchSize ?? 1000, 100_000));
-    const { text, values } = readAllQuery(options);
+    const { name, text, values } = readAllQuery(options);
     const page = (from: number) => {
-      const p = this.pool.query<[StoredEvent]>({ text, values: [from, batchSize, ...values], rowMode: 'array', types: EVENT_PARSER });
+      const p = this.pool.query<[StoredEvent]>({ ...(name ? { name } : {}), text, values: [from, batchSize, ...values], rowMode: 'array', types: EVENT_PARSER });
       p.catch(() => undefined); // a prefetch the consumer no longer wants must not go unhandled
       return p;
     };
@@ -776,7 +776,7 @@ async function versionOf(db: Pool | CoalescingExecutor, stream: string): Promise
   return res.rows[0]?.version ?? 0;
 }
 
-function readAllQuery(o: ReadAllOptions): { text: string; values: unknown[] } {
+function readAllQuery(o: ReadAllOptions): { name?: string; text: string; values: unknown[] } {
   const where = ['position > $1'];
   const values: unknown[] = [];
   const add = (cond: (p: string) => string, v: unknown) => {
@@ -787,7 +787,13 @@ function readAllQuery(o: ReadAllOptions): { text: string; values: unknown[] } {
   if (o.types) add((p) => `type = ANY(${p}::text[])`, o.types);
   if (o.toPosition !== undefined) add((p) => `position <= ${p}`, o.toPosition);
   if (o.knownAt) add((p) => `recorded_at <= ${p}`, o.knownAt);
-  return { text: `SELECT ${SELECT_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position LIMIT $2`, values };
+  const text = `SELECT ${SELECT_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position LIMIT $2`;
+  // Without a tenant or type filter (every async view's catch-up, a few pages per command) the
+  // page is a named prepared statement: parsed once per connection, and on the position index
+  // whatever the values, so even a generic plan is right. Filtered reads stay unnamed, planned
+  // for their values (a generic plan could pick the position index for one small municipality).
+  if (o.tenants || o.types) return { text, values };
+  return { name: `event_store_read_all${o.toPosition !== undefined ? '_to' : ''}${o.knownAt ? '_known' : ''}`, text, values };
 }
 
 /**
