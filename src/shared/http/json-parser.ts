@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { PROTOTYPE_KEYS } from './security.js';
 
 /**
  * JSON bodies are parsed here instead of by Fastify's default parser so that nesting depth is
@@ -46,6 +47,7 @@ export function syntaxErrorMessage(text: string, e: unknown): string {
 
 /** At most this many paths are named in one answer. */
 const MAX_NAMED = 50;
+const NUL_DETAIL = 'JSON strings must not contain the NUL character (\\u0000).';
 
 /**
  * Why a parsed JSON body is refused, with the path of every offending place, or undefined:
@@ -75,7 +77,7 @@ export function inspectJson(value: unknown, maxDepth: number): { code: string; d
   while (stack.length > 0) {
     const [v, path, depth] = stack.pop()!;
     if (typeof v === 'string') {
-      if (v.includes('\u0000')) refuse('VAGEN_JSON_NUL', 'JSON strings must not contain the NUL character (\\u0000).', path || 'body', 'must not contain the NUL character (\\u0000)');
+      if (v.includes('\u0000')) refuse('VAGEN_JSON_NUL', NUL_DETAIL, path || 'body', 'must not contain the NUL character (\\u0000)');
       continue;
     }
     if (v === null || typeof v !== 'object') continue;
@@ -87,12 +89,12 @@ export function inspectJson(value: unknown, maxDepth: number): { code: string; d
     for (let i = keys.length - 1; i >= 0; i--) {
       const key = keys[i]!;
       const at = join(path, key);
-      if (key === 'prototype' || Object.prototype.hasOwnProperty.call(Object.prototype, key)) {
+      if (PROTOTYPE_KEYS.has(key) || Object.prototype.hasOwnProperty.call(Object.prototype, key)) {
         refuse('VAGEN_JSON_FORBIDDEN_KEY', `The JSON key "${key}" is not allowed.`, at, `the key "${key}" is not allowed`);
         continue;
       }
       if (key.includes('\u0000')) {
-        refuse('VAGEN_JSON_NUL', 'JSON strings must not contain the NUL character (\\u0000).', at, 'the key must not contain the NUL character (\\u0000)');
+        refuse('VAGEN_JSON_NUL', NUL_DETAIL, at, 'the key must not contain the NUL character (\\u0000)');
         continue;
       }
       stack.push([(v as Record<string, unknown>)[key], at, depth + 1]);

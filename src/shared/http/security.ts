@@ -121,7 +121,8 @@ export async function installSecurity(app: NestFastifyApplication, verifier: Jwt
   });
 }
 
-const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/** Keys that reach prototypes: refused in query strings here, and in JSON bodies (json-parser.ts). */
+export const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Why a URL is refused (and which part), or undefined. */
 export function hostileUrl(url: string): { detail: string; path: string } | undefined {

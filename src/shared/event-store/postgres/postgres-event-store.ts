@@ -639,7 +639,7 @@ export class PostgresEventStore implements EventStore {
     const batchSize = Math.max(1, Math.min(options.batchSize ?? 1000, 100_000));
     const { name, text, values } = readAllQuery(options);
     const page = (from: number) => {
-      const p = this.pool.query<[StoredEvent]>({ ...(name ? { name } : {}), text, values: [from, batchSize, ...values], rowMode: 'array', types: EVENT_PARSER });
+      const p = this.pool.query<[StoredEvent]>({ name, text, values: [from, batchSize, ...values], rowMode: 'array', types: EVENT_PARSER });
       p.catch(() => undefined); // a prefetch the consumer no longer wants must not go unhandled
       return p;
     };
