@@ -31,7 +31,7 @@ export function eventCountProjection(o: EventCountOptions = {}): Projection {
             fresh AS (SELECT ev.stream, ev.type, count(*) AS n, max(ev.position) AS last
                         FROM ev JOIN fresh_ids USING (id)
                        GROUP BY ev.stream, ev.type)
-       INSERT INTO event_counts (stream, type, count, last_position) SELECT stream, type, n, last FROM fresh
+       INSERT INTO event_counts (stream, type, count, last_position) SELECT stream, type, n, last FROM fresh ORDER BY stream, type
        ON CONFLICT (stream, type) DO UPDATE SET count = event_counts.count + excluded.count,
                                                 last_position = greatest(event_counts.last_position, excluded.last_position)`,
       [events.map((e) => e.stream), events.map((e) => e.type), events.map((e) => e.position), events.map((e) => e.id)],
@@ -51,6 +51,9 @@ export function eventCountProjection(o: EventCountOptions = {}): Projection {
     },
     async apply(tx, events) {
       if (o.check) for (const e of events) o.check(e);
+      // Rows locked in one order, (stream, type), across both halves: concurrent inline appends to
+      // one stream with their types in opposite orders deadlocked (one append failed, 40P01).
+      events = [...events].sort((x, y) => (x.stream === y.stream ? (x.type < y.type ? -1 : x.type > y.type ? 1 : 0) : x.stream < y.stream ? -1 : 1));
       const half = Math.ceil(events.length / 2);
       await write(tx, events.slice(0, half));
       if (o.midBatch) await o.midBatch(events);

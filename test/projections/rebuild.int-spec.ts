@@ -2,6 +2,22 @@ import type { SqlExecutor } from '../../src/shared/event-store/event-store.port.
 import { appliedOnce, countsOf, eventCountProjection, readCounts, sorted } from './event-count.projection.js';
 import { allEvents, event, eventually, projectionKit, type Instance, type Kit } from './projection-test-kit.js';
 
+/**
+ * The writer and reader loops still running. A test that fails before stopping its loops would
+ * leave them spinning against the closed pool (each read failing at once and its error kept)
+ * until the worker ran out of memory: afterEach stops them first.
+ */
+const openLoops = new Set<{ stop(): Promise<unknown> }>();
+function track<T extends { stop(): Promise<unknown> }>(l: T): T {
+  openLoops.add(l);
+  const stop = l.stop.bind(l);
+  l.stop = () => {
+    openLoops.delete(l);
+    return stop();
+  };
+  return l;
+}
+
 /** Writers that keep appending until stopped; returns how many events they wrote. */
 function keepWriting(inst: Instance, opts: { writers?: number; inline?: boolean } = {}): { stop(): Promise<number> } {
   let running = true;
@@ -18,13 +34,13 @@ function keepWriting(inst: Instance, opts: { writers?: number; inline?: boolean 
       await new Promise((r) => setTimeout(r, 2));
     }
   });
-  return {
+  return track({
     async stop() {
       running = false;
       await Promise.all(loops);
       return written;
     },
-  };
+  });
 }
 
 /** Readers that keep reading the live build until stopped; every failure is kept. */
@@ -46,13 +62,13 @@ function keepReading(inst: Instance, name: string): { stop(): Promise<{ reads: n
       }
     }
   });
-  return {
+  return track({
     async stop() {
       running = false;
       await Promise.all(loops);
       return { reads, errors, schemas };
     },
-  };
+  });
 }
 
 async function liveSchemaInCatalog(kit: Kit, name: string): Promise<string> {
@@ -64,7 +80,10 @@ describe('Projection engine: rebuild while live, inline projections, time travel
   beforeEach(async () => {
     kit = await projectionKit('proj-rebuild');
   });
-  afterEach(() => kit.close());
+  afterEach(async () => {
+    await Promise.allSettled([...openLoops].map((l) => l.stop()));
+    await kit.close();
+  });
 
   it('rebuilds beside the live build while writes go on, switches when caught up, and reads never fail', async () => {
     const a = kit.instance({ batchSize: 50 });
