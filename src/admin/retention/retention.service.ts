@@ -96,12 +96,20 @@ export class RetentionService {
     };
   }
 
-  /** Municipalities with cases (for the scheduled run). */
+  /**
+   * Municipalities with cases (for the scheduled run), read once the case list has caught up with
+   * the log: a municipality whose first cases are still on their way to the view is not skipped.
+   */
   async municipalities(): Promise<string[]> {
-    return this.engine.read('case_list', async (tx) => {
-      const { rows } = await tx.query<{ municipality: string }>('SELECT DISTINCT municipality FROM case_list ORDER BY 1');
-      return rows.map((r) => r.municipality);
-    });
+    const head = await this.store.headPosition();
+    return this.engine.read(
+      'case_list',
+      async (tx) => {
+        const { rows } = await tx.query<{ municipality: string }>('SELECT DISTINCT municipality FROM case_list ORDER BY 1');
+        return rows.map((r) => r.municipality);
+      },
+      head,
+    );
   }
 
   /** People of the municipality whose every case is closed, with each case's closure date. */
