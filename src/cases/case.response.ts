@@ -90,7 +90,7 @@ export class CaseResponder implements OnModuleInit {
     const person = PersonVault.revealCaseStatement(municipality, caseId, casePersons);
     const client = await this.pool.connect();
     let broken: Error | undefined;
-    const db = new CoalescingExecutor(client);
+    const db = new CoalescingExecutor(client, { prepare: true });
     try {
       const [, keys, events] = await Promise.all([
         db.query(log.text, log.values),
@@ -177,7 +177,7 @@ export class CaseResponder implements OnModuleInit {
   private async loggedPin(req: FastifyRequest, principal: Principal, municipality: string, caseId: string, pseudonym: string): Promise<string> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
-    const db = new CoalescingExecutor(client);
+    const db = new CoalescingExecutor(client, { prepare: true });
     try {
       const [, pin] = await Promise.all([
         this.accessLog.record({ ...AccessLog.context(req, principal, municipality), caseId, pseudonym }, db),

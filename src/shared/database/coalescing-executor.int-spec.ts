@@ -126,4 +126,83 @@ describe('CoalescingExecutor on PostgreSQL', () => {
     await expect(refused).rejects.toThrow(/division by zero/);
     await client.query('ROLLBACK');
   });
+
+  describe('prepare: queries that travel together are prepared once per connection', () => {
+    let c: pg.Client;
+    let sent: string[];
+    /** How many statements prepared on `c` are `text` (pg_prepared_statements shows the whole message that prepared each). */
+    const preparedCount = async (text: string) => {
+      const { rows } = await c.query<{ name: string; statement: string }>('SELECT name, statement FROM pg_prepared_statements');
+      return rows.filter((r) => r.statement.includes(`PREPARE ${r.name} AS ${text}`)).length;
+    };
+
+    beforeEach(async () => {
+      c = new pg.Client({ connectionString: adminUrl() });
+      await c.connect();
+      const query = c.query.bind(c) as (...a: unknown[]) => unknown;
+      sent = [];
+      (c as unknown as { query: (...a: unknown[]) => unknown }).query = (...a: unknown[]) => {
+        sent.push(typeof a[0] === 'string' ? a[0] : (a[0] as { text: string }).text);
+        return query(...a);
+      };
+    });
+    afterEach(() => c.end());
+
+    it('sends PREPARE with the first EXECUTE, then EXECUTE alone, with the answers the inlined statement gives', async () => {
+      const sql = "SELECT $1::int * 2 AS twice, $2::text[] AS words, $3::text IS NULL AS nothing, 'x;y' AS semi";
+      const params = [21, ["it's", 'a "b"', 'c\\d'], null];
+      const expected = (await c.query(sql, params)).rows;
+      sent.length = 0;
+      for (let round = 1; round <= 3; round++) {
+        const tx = new CoalescingExecutor(c, { prepare: true });
+        tx.hold('BEGIN');
+        const [a, b] = await Promise.all([tx.query(sql, params), tx.query('SELECT $1::text AS other', [`round ${round}`])]);
+        expect(a.rows).toEqual(expected);
+        expect(b.rows).toEqual([{ other: `round ${round}` }]);
+        await tx.query('COMMIT');
+      }
+      const messages = sent.filter((m) => m.startsWith('BEGIN'));
+      expect(messages).toHaveLength(3);
+      expect(messages[0]).toMatch(/^BEGIN; PREPARE x[0-9a-f]{24} AS SELECT \$1::int \* 2 .*; EXECUTE x[0-9a-f]{24}\('21', /);
+      expect(messages[1]).not.toMatch(/PREPARE/);
+      expect(messages[1]).toMatch(/^BEGIN; EXECUTE x[0-9a-f]{24}\('21', .*; EXECUTE x[0-9a-f]{24}\('round 2'\)$/);
+      expect(await preparedCount(sql)).toBe(1);
+    });
+
+    it('after a message that failed, finds out which of its PREPAREs took effect (they outlive the rollback) and prepares only the others', async () => {
+      const first = 'SELECT $1::int + 1 AS first';
+      const second = 'SELECT 10 / $1::int AS second';
+      const third = 'SELECT $1::text AS third';
+      const tx = new CoalescingExecutor(c, { prepare: true });
+      tx.hold('BEGIN');
+      const failed = await Promise.allSettled([tx.query(first, [1]), tx.query(second, [0]), tx.query(third, ['never ran'])]);
+      expect(failed.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
+      await c.query('ROLLBACK');
+      // PREPARE first and second ran before the division failed; third's did not.
+      expect([await preparedCount(first), await preparedCount(second), await preparedCount(third)]).toEqual([1, 1, 0]);
+      sent.length = 0;
+      const again = new CoalescingExecutor(c, { prepare: true });
+      const answers = await Promise.all([again.query(first, [1]), again.query(second, [5]), again.query(third, ['now'])]);
+      expect(answers.map((a) => a.rows[0])).toEqual([{ first: 2 }, { second: 2 }, { third: 'now' }]);
+      expect(sent[0]).toMatch(/pg_prepared_statements/);
+      expect(sent[1]).toMatch(/^EXECUTE x\w+\('1'\); EXECUTE x\w+\('5'\); PREPARE x\w+ AS SELECT \$1::text AS third; EXECUTE x\w+\('now'\)$/);
+    });
+
+    it('plans again for another search_path: the same text reads the table of the schema in force', async () => {
+      await c.query('CREATE SCHEMA IF NOT EXISTS prep_a; CREATE SCHEMA IF NOT EXISTS prep_b');
+      await c.query('CREATE TABLE IF NOT EXISTS prep_a.t (k int, v text); CREATE TABLE IF NOT EXISTS prep_b.t (k int, v text)');
+      await c.query("TRUNCATE prep_a.t, prep_b.t; INSERT INTO prep_a.t VALUES (1, 'a'); INSERT INTO prep_b.t VALUES (1, 'b')");
+      try {
+        const read = async (schema: string) => {
+          const tx = new CoalescingExecutor(c, { prepare: true, eachMessage: `SELECT set_config('search_path', '${schema}', true)` });
+          return (await tx.query<{ v: string }>('SELECT v FROM t WHERE k = $1', [1])).rows[0]!.v;
+        };
+        expect([await read('prep_a'), await read('prep_b'), await read('prep_a'), await read('prep_b')]).toEqual(['a', 'b', 'a', 'b']);
+        for (let i = 0; i < 6; i++) await read('prep_a'); // past the five custom plans: a generic one
+        expect(await read('prep_b')).toBe('b');
+      } finally {
+        await c.query('DROP SCHEMA prep_a CASCADE; DROP SCHEMA prep_b CASCADE');
+      }
+    });
+  });
 });

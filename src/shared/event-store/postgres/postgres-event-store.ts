@@ -370,7 +370,7 @@ export class PostgresEventStore implements EventStore {
     for (let attempt = 1; ; attempt++) {
       failed = undefined;
       // BEGIN travels with the first statement (an inline view's, or the append itself).
-      const tx = new CoalescingExecutor(client);
+      const tx = new CoalescingExecutor(client, { prepare: true });
       try {
         tx.hold('BEGIN');
         let version = a.expected;
