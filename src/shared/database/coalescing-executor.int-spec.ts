@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { adminUrl } from '../../../test/support/test-database.js';
-import { CoalescingExecutor, inlineParameters } from './coalescing-executor.js';
+import { answerWithNext, CoalescingExecutor, inlineParameters, sendWithNext } from './coalescing-executor.js';
 
 /** Against PostgreSQL: a statement with its parameters written in answers what the parameterised one answers. */
 describe('CoalescingExecutor on PostgreSQL', () => {
@@ -167,6 +167,24 @@ describe('CoalescingExecutor on PostgreSQL', () => {
       expect(messages[1]).not.toMatch(/PREPARE/);
       expect(messages[1]).toMatch(/^BEGIN; EXECUTE x[0-9a-f]{24}\('21', .*; EXECUTE x[0-9a-f]{24}\('round 2'\)$/);
       expect(await preparedCount(sql)).toBe(1);
+    });
+
+    it('prepares held statements with parameters too (sendWithNext, answerWithNext), each still answered on its own', async () => {
+      await c.query('CREATE TEMP TABLE held_prep (k int PRIMARY KEY, v text)');
+      sent.length = 0;
+      for (let k = 1; k <= 2; k++) {
+        const tx = new CoalescingExecutor(c, { prepare: true });
+        tx.hold('BEGIN');
+        await sendWithNext(tx, 'INSERT INTO held_prep (k, v) VALUES ($1, $2)', [k, `v${k}`]);
+        const held = answerWithNext<{ n: number }>(tx, 'SELECT count(*)::int AS n FROM held_prep WHERE k <= $1', [k]);
+        const next = await tx.query<{ v: string }>('SELECT v FROM held_prep WHERE k = $1', [k]);
+        expect(next.rows).toEqual([{ v: `v${k}` }]);
+        expect((await held).rows).toEqual([{ n: k }]);
+        await tx.query('COMMIT');
+      }
+      const messages = sent.filter((m) => m.startsWith('BEGIN'));
+      expect(messages[0]!.match(/PREPARE/g)).toHaveLength(3);
+      expect(messages[1]).toMatch(/^BEGIN; EXECUTE x\w+\('2', 'v2'\); EXECUTE x\w+\('2'\); EXECUTE x\w+\('2'\)$/);
     });
 
     it('after a message that failed, finds out which of its PREPAREs took effect (they outlive the rollback) and prepares only the others', async () => {

@@ -126,9 +126,19 @@ function executeName(sql: string): string {
 }
 
 interface Held {
+  /** As given, `$n` and all. */
   sql: string;
+  params?: unknown[];
+  /** `sql` with its parameters written in. */
+  inlined: string;
   /** For a statement held with `holdForAnswer`: its result, once the message it went with is answered. */
   answer?: { resolve(result: unknown): void; reject(error: unknown): void };
+}
+
+/** A statement as it goes in the message; `prepared`: PREPARE and EXECUTE, answered twice. */
+interface Part {
+  text: string;
+  prepared: boolean;
 }
 
 interface Queued {
@@ -180,9 +190,12 @@ export class CoalescingExecutor implements SqlExecutor {
     private readonly options: { eachMessage?: string; prepare?: boolean } = {},
   ) {}
 
-  /** One statement without parameters, sent before the next query; its result is not given. */
-  hold(statement: string): void {
-    this.held.push({ sql: statement });
+  /**
+   * One statement, sent before the next query; its result is not given. Parameters, if any,
+   * must be ones `inlineParameters` can write in (`holdable` checks).
+   */
+  hold(statement: string, params?: unknown[]): void {
+    this.held.push(heldStatement(statement, params));
   }
 
   /**
@@ -190,9 +203,9 @@ export class CoalescingExecutor implements SqlExecutor {
    * travels with is answered (rejected if that message fails). Nothing is sent until the next
    * query, so await it only after one; a rejection nobody waits for is not reported.
    */
-  holdForAnswer<R = Record<string, unknown>>(statement: string): Promise<{ rows: R[]; rowCount: number | null }> {
+  holdForAnswer<R = Record<string, unknown>>(statement: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }> {
     const answer = new Promise<{ rows: R[]; rowCount: number | null }>((resolve, reject) => {
-      this.held.push({ sql: statement, answer: { resolve: resolve as (r: unknown) => void, reject } });
+      this.held.push({ ...heldStatement(statement, params), answer: { resolve: resolve as (r: unknown) => void, reject } });
     });
     answer.catch(() => undefined);
     return answer;
@@ -241,56 +254,54 @@ export class CoalescingExecutor implements SqlExecutor {
   }
 
   private async run(heldStatements: Held[], batch: Queued[]): Promise<void> {
-    const held = heldStatements.map((h) => h.sql);
-    const prefix = this.options.eachMessage ? [this.options.eachMessage, ...held] : held;
     const waiting = heldStatements.filter((h) => h.answer);
+    const failHeld = (e: unknown) => {
+      for (const h of waiting) h.answer!.reject(e);
+    };
+    if (!this.options.eachMessage && heldStatements.length === 0 && batch.length === 1) {
+      const q = batch[0]!;
+      await this.client.query(prepared(q.sql, q.params)).then(q.resolve, q.reject);
+      return;
+    }
+    const inlined = batch.map((q) => (q.params && q.params.length > 0 ? inlineParameters(q.sql, q.params) : q.sql));
+    const together = !inlined.some((t) => t === undefined);
+    const statements = statementsOf(this.client);
+    const preparing: string[] = [];
+    const usePrepared = this.options.prepare === true && together;
+    if (usePrepared && statements.unsure.size > 0) await this.resync(statements);
+    /** A statement as EXECUTE of one prepared on this connection (PREPARE first, if new), or written in. */
+    const part = (sql: string, params: unknown[] | undefined, text: string): Part => {
+      if (!usePrepared || !params || params.length === 0 || statementCount(text) !== 1) return { text, prepared: false };
+      const name = executeName(sql);
+      if (statements.unsure.has(name)) return { text, prepared: false };
+      const execute = `EXECUTE ${name}(${parameterLiterals(params)!.join(', ')})`;
+      // Prepared before, or earlier in this message.
+      if (statements.prepared.has(name) || preparing.includes(name)) return { text: execute, prepared: false };
+      if (statements.prepared.size + preparing.length >= MAX_PREPARED_PER_CONNECTION) return { text, prepared: false };
+      preparing.push(name);
+      return { text: `PREPARE ${name} AS ${sql}; ${execute}`, prepared: true };
+    };
+    const heldParts = heldStatements.map((h) => part(h.sql, h.params, h.inlined));
+    const prefix = [...(this.options.eachMessage ? [{ text: this.options.eachMessage, prepared: false }] : []), ...heldParts];
     // The held statements' own results, from the results of a message that began with `prefix`.
     const answerHeld = (results: unknown) => {
       if (waiting.length === 0) return;
       const all = Array.isArray(results) ? (results as unknown[]) : [results];
       let at = this.options.eachMessage ? statementCount(this.options.eachMessage) : 0;
-      for (const h of heldStatements) {
-        const n = statementCount(h.sql);
-        if (h.answer) {
-          const mine = all.slice(at, at + n);
-          h.answer.resolve(mine.length === 1 ? mine[0] : mine);
-        }
+      heldStatements.forEach((h, i) => {
+        const n = statementCount(heldParts[i]!.text);
+        if (h.answer) h.answer.resolve(answerOf(all.slice(at, at + n), heldParts[i]!));
         at += n;
-      }
-    };
-    const failHeld = (e: unknown) => {
-      for (const h of waiting) h.answer!.reject(e);
-    };
-    if (prefix.length === 0 && batch.length === 1) {
-      // (Nothing held, so no held statement waits for an answer.)
-      const q = batch[0]!;
-      await this.client.query(prepared(q.sql, q.params)).then(q.resolve, q.reject);
-      return;
-    }
-    const texts = batch.map((q) => (q.params && q.params.length > 0 ? inlineParameters(q.sql, q.params) : q.sql));
-    const statements = statementsOf(this.client);
-    const preparing: string[] = [];
-    if (this.options.prepare && !texts.some((t) => t === undefined)) {
-      if (statements.unsure.size > 0) await this.resync(statements);
-      batch.forEach((q, i) => {
-        if (!q.params || q.params.length === 0 || statementCount(texts[i]!) !== 1) return;
-        const name = executeName(q.sql);
-        if (statements.unsure.has(name)) return;
-        const execute = `EXECUTE ${name}(${parameterLiterals(q.params)!.join(', ')})`;
-        if (statements.prepared.has(name)) texts[i] = execute;
-        else if (statements.prepared.size < MAX_PREPARED_PER_CONNECTION && !preparing.includes(name)) {
-          texts[i] = `PREPARE ${name} AS ${q.sql}; ${execute}`;
-          preparing.push(name);
-        }
       });
-    }
-    if (texts.some((t) => t === undefined)) {
+    };
+    if (!together) {
       // One statement at a time; an explicit transaction carries `eachMessage` over to them, and
       // then the answers wait for its COMMIT: a caller must never get the connection back inside it.
       const own = this.options.eachMessage !== undefined;
       try {
         if (prefix.length > 0) {
-          const results = await this.client.query(own ? `BEGIN; ${prefix.join('; ')}` : prefix.join('; '));
+          const text = prefix.map((p) => p.text).join('; ');
+          const results = await this.client.query(own ? `BEGIN; ${text}` : text);
           // `BEGIN; ` adds one result in front: drop it.
           answerHeld(own && Array.isArray(results) ? (results as unknown[]).slice(1) : results);
         }
@@ -311,10 +322,10 @@ export class CoalescingExecutor implements SqlExecutor {
       for (const answer of answers) answer();
       return;
     }
-    const counts = texts.map((t) => statementCount(t!));
+    const parts = batch.map((q, i) => part(q.sql, q.params, inlined[i]!));
     let results: unknown;
     try {
-      results = await this.client.query([...prefix, ...texts].join('; '));
+      results = await this.client.query([...prefix, ...parts].map((p) => p.text).join('; '));
     } catch (e) {
       for (const name of preparing) statements.unsure.add(name);
       failHeld(e);
@@ -326,14 +337,26 @@ export class CoalescingExecutor implements SqlExecutor {
     // One result per statement (node-postgres gives a single one unwrapped); each caller gets
     // what `query(sql)` alone would have answered: one result, or one per statement of its sql.
     const all = Array.isArray(results) ? (results as unknown[]) : [results];
-    let at = prefix.reduce((n, statement) => n + statementCount(statement), 0);
+    let at = prefix.reduce((n, p) => n + statementCount(p.text), 0);
     batch.forEach((q, i) => {
-      // A PREPARE answers first: the caller's result is the EXECUTE's.
-      const mine = all.slice(at, at + counts[i]!);
-      at += counts[i]!;
-      q.resolve(mine.length === 1 ? mine[0] : mine.length === 2 && texts[i]!.startsWith('PREPARE ') ? mine[1] : mine);
+      const n = statementCount(parts[i]!.text);
+      q.resolve(answerOf(all.slice(at, at + n), parts[i]!));
+      at += n;
     });
   }
+}
+
+/** A part's answer from its results: one result, or one per statement; a PREPARE's comes first and is dropped. */
+function answerOf(mine: unknown[], part: Part): unknown {
+  if (part.prepared) return mine[1];
+  return mine.length === 1 ? mine[0] : mine;
+}
+
+function heldStatement(sql: string, params: unknown[] | undefined): Held {
+  if (!params || params.length === 0) return { sql, inlined: sql };
+  const inlined = inlineParameters(sql, params);
+  if (inlined === undefined) throw new Error('CoalescingExecutor.hold: parameters that cannot be written in (see holdable)');
+  return { sql, params, inlined };
 }
 
 /**
@@ -341,10 +364,9 @@ export class CoalescingExecutor implements SqlExecutor {
  * when refused): with a CoalescingExecutor it travels with the transaction's next statement, with
  * any other executor (or when its parameters cannot be written in) it is sent now.
  */
-/** The statement to hold, parameters written in, if `tx` can hold it (else undefined: send it now). */
-function holdable(tx: SqlExecutor, sql: string, params: unknown[]): string | undefined {
-  if (!(tx instanceof CoalescingExecutor)) return undefined;
-  return params.length > 0 ? inlineParameters(sql, params) : sql;
+/** Whether `tx` can hold the statement: a CoalescingExecutor, and parameters it can write in (else send it now). */
+function holdable(tx: SqlExecutor, sql: string, params: unknown[]): tx is CoalescingExecutor {
+  return tx instanceof CoalescingExecutor && (params.length === 0 || inlineParameters(sql, params) !== undefined);
 }
 
 /**
@@ -353,15 +375,13 @@ function holdable(tx: SqlExecutor, sql: string, params: unknown[]): string | und
  * after sending it), with any other executor it is sent now.
  */
 export function answerWithNext<R = Record<string, unknown>>(tx: SqlExecutor, sql: string, params: unknown[] = []): Promise<{ rows: R[]; rowCount: number | null }> {
-  const statement = holdable(tx, sql, params);
-  if (statement !== undefined) return (tx as CoalescingExecutor).holdForAnswer<R>(statement);
+  if (holdable(tx, sql, params)) return tx.holdForAnswer<R>(sql, params);
   const answer = tx.query<R>(sql, params);
   answer.catch(() => undefined);
   return answer;
 }
 
 export async function sendWithNext(tx: SqlExecutor, sql: string, params: unknown[] = []): Promise<void> {
-  const statement = holdable(tx, sql, params);
-  if (statement !== undefined) (tx as CoalescingExecutor).hold(statement);
+  if (holdable(tx, sql, params)) tx.hold(sql, params);
   else await tx.query(sql, params);
 }
