@@ -237,13 +237,20 @@ export class PersonVault {
     return this.personsOf(municipality, rows, keysCommitted ? undefined : tx);
   }
 
-  /** The query behind revealPersons, for a caller that sends it itself (e.g. with a command's append). */
+  /**
+   * The query behind revealPersons, for a caller that sends it itself (e.g. with a command's
+   * append). One person (a case's read or command) is looked up by the whole key: a statement
+   * prepared once (CoalescingExecutor's `prepare`) keeps PostgreSQL's generic plan, and with
+   * `= ANY($2)` that plan could scan the municipality's every key while the statistics are
+   * those of a smaller table (seen on registration day: 5 ms a command instead of 0.05).
+   */
   static revealStatement(municipality: string, pseudonyms: string[]): { text: string; values: unknown[] } {
+    const unique = [...new Set(pseudonyms)];
     return {
       text: `SELECT k.pseudonym, k.generation, k.wrapped_key, k.master_key_id, p.pin_ciphertext
        FROM person_keys k JOIN persons p USING (municipality, pseudonym)
-       WHERE k.municipality = $1 AND k.pseudonym = ANY($2::text[])`,
-      values: [municipality, [...new Set(pseudonyms)]],
+       WHERE k.municipality = $1 AND ${unique.length === 1 ? 'k.pseudonym = $2' : 'k.pseudonym = ANY($2::text[])'}`,
+      values: [municipality, unique.length === 1 ? unique[0] : unique],
     };
   }
 
