@@ -272,6 +272,30 @@ describe('PersonVault (real PostgreSQL)', () => {
       ps.forEach((p, i) => expect(got.get(p)).toBe(pins[i]));
     });
   });
+
+  describe("one person's read, prepared once per connection", () => {
+    it("keeps a plan that looks the person up by the whole key, even generic and on statistics of a smaller table", async () => {
+      const client = await pool.connect();
+      try {
+        // Statistics taken while the municipality had one person, then 3,000 more (as on a registration day).
+        await client.query(`INSERT INTO person_keys (municipality, pseudonym, generation, wrapped_key, master_key_id) VALUES ('2283', 'plan-0', 1, '\\x00', 'k')`);
+        await client.query(`INSERT INTO persons (municipality, pseudonym, pin_ciphertext) VALUES ('2283', 'plan-0', 'x')`);
+        await client.query('ANALYZE person_keys; ANALYZE persons');
+        await client.query(`INSERT INTO person_keys (municipality, pseudonym, generation, wrapped_key, master_key_id) SELECT '2283', 'plan-' || g, 1, '\\x00', 'k' FROM generate_series(1, 3000) g`);
+        await client.query(`INSERT INTO persons (municipality, pseudonym, pin_ciphertext) SELECT '2283', 'plan-' || g, 'x' FROM generate_series(1, 3000) g`);
+        const { text, values } = PersonVault.revealStatement('2283', ['plan-42']);
+        await client.query(`PREPARE reveal_one AS ${text}`);
+        await client.query('SET plan_cache_mode = force_generic_plan');
+        const plan = (await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN EXECUTE reveal_one(${values.map((v) => pg.escapeLiteral(String(v))).join(', ')})`)).rows.map((r) => r['QUERY PLAN']).join('\n');
+        expect(plan).toMatch(/Index Cond: \(\(municipality = \$1\) AND \(pseudonym = \$2\)\)/);
+        expect(plan).not.toMatch(/Index Cond: \(municipality = \$1\)\n/);
+      } finally {
+        await client.query('RESET plan_cache_mode; DEALLOCATE ALL').catch(() => undefined);
+        await client.query(`DELETE FROM persons WHERE municipality = '2283'; DELETE FROM person_keys WHERE municipality = '2283'`);
+        client.release();
+      }
+    });
+  });
 });
 
 describe('master-key rotation (real PostgreSQL)', () => {
