@@ -15,39 +15,90 @@ const prepareValue = (pg as unknown as { utils: { prepareValue(value: unknown): 
  * does not follow (comments, dollar quoting, E'' strings, a `?`-free but unbalanced quote).
  */
 export function inlineParameters(sql: string, params: readonly unknown[]): string | undefined {
-  const literals = parameterLiterals(params);
-  if (!literals) return undefined;
-  let out = '';
+  const written = writable(sql, params);
+  return written && fill(written);
+}
+
+/**
+ * A statement's text cut at its `$n` placeholders, scanned once per text (the hot statements come
+ * back thousands of times a minute): `chunks[0]`, `$slots[0]`, `chunks[1]`, … Null when the text
+ * cannot take written-in parameters (see inlineParameters).
+ */
+interface Template {
+  chunks: string[];
+  slots: number[];
+  /** Top-level statements (semicolons outside quotes). */
+  statements: number;
+}
+
+/** Parameters written as literals into a statement's template. */
+interface Written {
+  template: Template;
+  literals: string[];
+}
+
+const templates = new Map<string, Template | null>();
+
+function templateOf(sql: string): Template | null {
+  let t = templates.get(sql);
+  if (t === undefined) {
+    t = compileTemplate(sql);
+    if (templates.size >= 2000) templates.clear();
+    templates.set(sql, t);
+  }
+  return t;
+}
+
+function compileTemplate(sql: string): Template | null {
+  const chunks: string[] = [];
+  const slots: number[] = [];
+  let chunkStart = 0;
   let i = 0;
   while (i < sql.length) {
     const c = sql[i]!;
     if (c === "'" || c === '"') {
-      // A quoted literal or identifier: copied as is ('' and "" are the only escapes inside).
+      // A quoted literal or identifier: kept as is ('' and "" are the only escapes inside).
       let j = i + 1;
       for (;;) {
-        if (j >= sql.length) return undefined;
+        if (j >= sql.length) return null;
         if (sql[j] === c) {
           if (sql[j + 1] === c) j += 2;
           else break;
         } else j++;
       }
-      if (c === "'" && /[eE]$/.test(out) && !/[A-Za-z0-9_]$/.test(out.slice(0, -1))) return undefined; // E'…'
-      out += sql.slice(i, j + 1);
+      if (c === "'" && /(?:^|[^A-Za-z0-9_])[eE]$/.test(sql.slice(Math.max(0, i - 2), i))) return null; // E'…'
       i = j + 1;
     } else if (c === '$') {
       const m = /^\$(\d+)/.exec(sql.slice(i, i + 12));
-      if (!m || /[A-Za-z0-9_]$/.test(out)) return undefined; // dollar quoting, or `$` inside a name
+      if (!m || /[A-Za-z0-9_]$/.test(sql.slice(Math.max(0, i - 1), i))) return null; // dollar quoting, or `$` inside a name
       const n = Number(m[1]);
-      if (n < 1 || n > literals.length) return undefined;
-      out += literals[n - 1];
+      if (n < 1) return null;
+      chunks.push(sql.slice(chunkStart, i));
+      slots.push(n);
       i += m[0].length;
+      chunkStart = i;
     } else if ((c === '-' && sql[i + 1] === '-') || (c === '/' && sql[i + 1] === '*')) {
-      return undefined;
+      return null;
     } else {
-      out += c;
       i++;
     }
   }
+  chunks.push(sql.slice(chunkStart));
+  return { chunks, slots, statements: statementCount(sql) };
+}
+
+/** The statement's parameters as literals for its template, if they can be written in. */
+function writable(sql: string, params: readonly unknown[]): Written | undefined {
+  const template = templateOf(sql);
+  if (!template) return undefined;
+  const literals = parameterLiterals(params);
+  if (!literals || template.slots.some((n) => n > literals.length)) return undefined;
+  return { template, literals };
+}
+
+function fill({ template, literals }: Written): string {
+  let out = template.chunks[0]!;
+  for (let k = 0; k < template.slots.length; k++) out += literals[template.slots[k]! - 1]! + template.chunks[k + 1]!;
   return out;
 }
 
@@ -128,16 +179,17 @@ function executeName(sql: string): string {
 interface Held {
   /** As given, `$n` and all. */
   sql: string;
-  params?: unknown[];
-  /** `sql` with its parameters written in. */
-  inlined: string;
+  /** Its parameters, written for its template (none: the text goes as it is). */
+  written?: Written;
   /** For a statement held with `holdForAnswer`: its result, once the message it went with is answered. */
   answer?: { resolve(result: unknown): void; reject(error: unknown): void };
 }
 
-/** A statement as it goes in the message; `prepared`: PREPARE and EXECUTE, answered twice. */
+/** A statement as it goes in the message; `prepared`: PREPARE then EXECUTE, whose answer is the caller's. */
 interface Part {
   text: string;
+  /** Results it gives (statements in `text`). */
+  count: number;
   prepared: boolean;
 }
 
@@ -192,10 +244,15 @@ export class CoalescingExecutor implements SqlExecutor {
 
   /**
    * One statement, sent before the next query; its result is not given. Parameters, if any,
-   * must be ones `inlineParameters` can write in (`holdable` checks).
+   * must be ones that can be written in (sendWithNext checks, and sends the others at once).
    */
   hold(statement: string, params?: unknown[]): void {
-    this.held.push(heldStatement(statement, params));
+    this.holdOf(heldStatement(statement, params));
+  }
+
+  /** @internal `hold` of a statement whose parameters are already written (sendWithNext). */
+  holdOf(held: Held): void {
+    this.held.push(held);
   }
 
   /**
@@ -204,8 +261,13 @@ export class CoalescingExecutor implements SqlExecutor {
    * query, so await it only after one; a rejection nobody waits for is not reported.
    */
   holdForAnswer<R = Record<string, unknown>>(statement: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }> {
+    return this.holdForAnswerOf<R>(heldStatement(statement, params));
+  }
+
+  /** @internal `holdForAnswer` of a statement whose parameters are already written (answerWithNext). */
+  holdForAnswerOf<R = Record<string, unknown>>(held: Held): Promise<{ rows: R[]; rowCount: number | null }> {
     const answer = new Promise<{ rows: R[]; rowCount: number | null }>((resolve, reject) => {
-      this.held.push({ ...heldStatement(statement, params), answer: { resolve: resolve as (r: unknown) => void, reject } });
+      this.held.push({ ...held, answer: { resolve: resolve as (r: unknown) => void, reject } });
     });
     answer.catch(() => undefined);
     return answer;
@@ -263,41 +325,45 @@ export class CoalescingExecutor implements SqlExecutor {
       await this.client.query(prepared(q.sql, q.params)).then(q.resolve, q.reject);
       return;
     }
-    const inlined = batch.map((q) => (q.params && q.params.length > 0 ? inlineParameters(q.sql, q.params) : q.sql));
-    const together = !inlined.some((t) => t === undefined);
+    const written = batch.map((q) => (q.params && q.params.length > 0 ? (writable(q.sql, q.params) ?? null) : undefined));
+    const together = !written.includes(null);
     const statements = statementsOf(this.client);
     const preparing: string[] = [];
     const usePrepared = this.options.prepare === true && together;
     if (usePrepared && statements.unsure.size > 0) await this.resync(statements);
     /** A statement as EXECUTE of one prepared on this connection (PREPARE first, if new), or written in. */
-    const part = (sql: string, params: unknown[] | undefined, text: string): Part => {
-      if (!usePrepared || !params || params.length === 0 || statementCount(text) !== 1) return { text, prepared: false };
-      const name = executeName(sql);
-      if (statements.unsure.has(name)) return { text, prepared: false };
-      const execute = `EXECUTE ${name}(${parameterLiterals(params)!.join(', ')})`;
-      // Prepared before, or earlier in this message.
-      if (statements.prepared.has(name) || preparing.includes(name)) return { text: execute, prepared: false };
-      if (statements.prepared.size + preparing.length >= MAX_PREPARED_PER_CONNECTION) return { text, prepared: false };
-      preparing.push(name);
-      return { text: `PREPARE ${name} AS ${sql}; ${execute}`, prepared: true };
+    const part = (sql: string, w: Written | undefined): Part => {
+      if (!w) return { text: sql, count: templateOf(sql)?.statements ?? statementCount(sql), prepared: false };
+      if (usePrepared && w.template.statements === 1) {
+        const name = executeName(sql);
+        const execute = `EXECUTE ${name}(${w.literals.join(', ')})`;
+        // Prepared before, or earlier in this message.
+        if (statements.prepared.has(name) || preparing.includes(name)) return { text: execute, count: 1, prepared: false };
+        if (!statements.unsure.has(name) && statements.prepared.size + preparing.length < MAX_PREPARED_PER_CONNECTION) {
+          preparing.push(name);
+          return { text: `PREPARE ${name} AS ${sql}; ${execute}`, count: 2, prepared: true };
+        }
+      }
+      return { text: fill(w), count: w.template.statements, prepared: false };
     };
-    const heldParts = heldStatements.map((h) => part(h.sql, h.params, h.inlined));
-    const prefix = [...(this.options.eachMessage ? [{ text: this.options.eachMessage, prepared: false }] : []), ...heldParts];
+    const heldParts = heldStatements.map((h) => part(h.sql, h.written));
+    const eachMessage = this.options.eachMessage;
+    const prefix = eachMessage ? [{ text: eachMessage, count: statementCount(eachMessage), prepared: false }, ...heldParts] : heldParts;
     // The held statements' own results, from the results of a message that began with `prefix`.
     const answerHeld = (results: unknown) => {
       if (waiting.length === 0) return;
       const all = Array.isArray(results) ? (results as unknown[]) : [results];
-      let at = this.options.eachMessage ? statementCount(this.options.eachMessage) : 0;
+      let at = eachMessage ? prefix[0]!.count : 0;
       heldStatements.forEach((h, i) => {
-        const n = statementCount(heldParts[i]!.text);
-        if (h.answer) h.answer.resolve(answerOf(all.slice(at, at + n), heldParts[i]!));
-        at += n;
+        const p = heldParts[i]!;
+        if (h.answer) h.answer.resolve(answerOf(all.slice(at, at + p.count), p));
+        at += p.count;
       });
     };
     if (!together) {
       // One statement at a time; an explicit transaction carries `eachMessage` over to them, and
       // then the answers wait for its COMMIT: a caller must never get the connection back inside it.
-      const own = this.options.eachMessage !== undefined;
+      const own = eachMessage !== undefined;
       try {
         if (prefix.length > 0) {
           const text = prefix.map((p) => p.text).join('; ');
@@ -322,7 +388,7 @@ export class CoalescingExecutor implements SqlExecutor {
       for (const answer of answers) answer();
       return;
     }
-    const parts = batch.map((q, i) => part(q.sql, q.params, inlined[i]!));
+    const parts = batch.map((q, i) => part(q.sql, written[i] ?? undefined));
     let results: unknown;
     try {
       results = await this.client.query([...prefix, ...parts].map((p) => p.text).join('; '));
@@ -337,11 +403,11 @@ export class CoalescingExecutor implements SqlExecutor {
     // One result per statement (node-postgres gives a single one unwrapped); each caller gets
     // what `query(sql)` alone would have answered: one result, or one per statement of its sql.
     const all = Array.isArray(results) ? (results as unknown[]) : [results];
-    let at = prefix.reduce((n, p) => n + statementCount(p.text), 0);
+    let at = prefix.reduce((n, p) => n + p.count, 0);
     batch.forEach((q, i) => {
-      const n = statementCount(parts[i]!.text);
-      q.resolve(answerOf(all.slice(at, at + n), parts[i]!));
-      at += n;
+      const p = parts[i]!;
+      q.resolve(answerOf(all.slice(at, at + p.count), p));
+      at += p.count;
     });
   }
 }
@@ -353,10 +419,30 @@ function answerOf(mine: unknown[], part: Part): unknown {
 }
 
 function heldStatement(sql: string, params: unknown[] | undefined): Held {
-  if (!params || params.length === 0) return { sql, inlined: sql };
-  const inlined = inlineParameters(sql, params);
-  if (inlined === undefined) throw new Error('CoalescingExecutor.hold: parameters that cannot be written in (see holdable)');
-  return { sql, params, inlined };
+  const held = holdableStatement(sql, params ?? []);
+  if (!held) throw new Error('CoalescingExecutor.hold: parameters that cannot be written in (see sendWithNext)');
+  return held;
+}
+
+/** The statement as held, if its parameters can be written in (else undefined: send it now). */
+function holdableStatement(sql: string, params: unknown[]): Held | undefined {
+  if (params.length === 0) return { sql };
+  const written = writable(sql, params);
+  return written && { sql, written };
+}
+
+/**
+ * A query whose answer is wanted, but not before the transaction's next statement goes out: with
+ * a CoalescingExecutor it travels with that statement (`holdForAnswer`; await the result only
+ * after sending it), with any other executor (or when its parameters cannot be written in) it is
+ * sent now.
+ */
+export function answerWithNext<R = Record<string, unknown>>(tx: SqlExecutor, sql: string, params: unknown[] = []): Promise<{ rows: R[]; rowCount: number | null }> {
+  const held = tx instanceof CoalescingExecutor ? holdableStatement(sql, params) : undefined;
+  if (held) return (tx as CoalescingExecutor).holdForAnswerOf<R>(held);
+  const answer = tx.query<R>(sql, params);
+  answer.catch(() => undefined);
+  return answer;
 }
 
 /**
@@ -364,24 +450,8 @@ function heldStatement(sql: string, params: unknown[] | undefined): Held {
  * when refused): with a CoalescingExecutor it travels with the transaction's next statement, with
  * any other executor (or when its parameters cannot be written in) it is sent now.
  */
-/** Whether `tx` can hold the statement: a CoalescingExecutor, and parameters it can write in (else send it now). */
-function holdable(tx: SqlExecutor, sql: string, params: unknown[]): tx is CoalescingExecutor {
-  return tx instanceof CoalescingExecutor && (params.length === 0 || inlineParameters(sql, params) !== undefined);
-}
-
-/**
- * A query whose answer is wanted, but not before the transaction's next statement goes out: with
- * a CoalescingExecutor it travels with that statement (`holdForAnswer`; await the result only
- * after sending it), with any other executor it is sent now.
- */
-export function answerWithNext<R = Record<string, unknown>>(tx: SqlExecutor, sql: string, params: unknown[] = []): Promise<{ rows: R[]; rowCount: number | null }> {
-  if (holdable(tx, sql, params)) return tx.holdForAnswer<R>(sql, params);
-  const answer = tx.query<R>(sql, params);
-  answer.catch(() => undefined);
-  return answer;
-}
-
 export async function sendWithNext(tx: SqlExecutor, sql: string, params: unknown[] = []): Promise<void> {
-  if (holdable(tx, sql, params)) tx.hold(sql, params);
+  const held = tx instanceof CoalescingExecutor ? holdableStatement(sql, params) : undefined;
+  if (held) (tx as CoalescingExecutor).holdOf(held);
   else await tx.query(sql, params);
 }
