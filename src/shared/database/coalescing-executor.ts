@@ -333,7 +333,8 @@ export class CoalescingExecutor implements SqlExecutor {
     if (usePrepared && statements.unsure.size > 0) await this.resync(statements);
     /** A statement as EXECUTE of one prepared on this connection (PREPARE first, if new), or written in. */
     const part = (sql: string, w: Written | undefined): Part => {
-      if (!w) return { text: sql, count: templateOf(sql)?.statements ?? statementCount(sql), prepared: false };
+      // (Texts without parameters are not kept as templates: some are built anew for each call.)
+      if (!w) return { text: sql, count: statementCount(sql), prepared: false };
       if (usePrepared && w.template.statements === 1) {
         const name = executeName(sql);
         const execute = `EXECUTE ${name}(${w.literals.join(', ')})`;

@@ -1,3 +1,4 @@
+import { stockholmDate } from '../time/calendar.js';
 /**
  * Swedish personnummer and samordningsnummer (coordination number), in the 12-digit form the
  * API takes: `YYYYMMDDNNNC` or `YYYYMMDD-NNNC`. The 10-digit forms are refused on purpose:
@@ -81,10 +82,8 @@ export function formatPersonalIdentityNumber(normalized: string): string {
 
 // sv-SE formats as YYYY-MM-DD. One formatter for the process: building one costs far more than
 // formatting with it, and every registration validates a number (twice: DTO and handler).
-const STOCKHOLM_DATE = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Stockholm', year: 'numeric', month: '2-digit', day: '2-digit' });
-
 export function todayInStockholm(now: Date = new Date()): string {
-  return STOCKHOLM_DATE.format(now);
+  return stockholmDate(now);
 }
 
 function daysInMonth(year: number, month: number): number {

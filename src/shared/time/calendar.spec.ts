@@ -20,4 +20,14 @@ describe('calendar dates', () => {
     // 22:30 UTC in summer is 00:30 next day (UTC+2)
     expect(stockholmDate(new Date('2026-06-30T22:30:00Z'))).toBe('2026-07-01');
   });
+  it('turns the date at Stockholm midnight to the millisecond, one call after the other (the date is kept per minute)', () => {
+    expect(stockholmDate(new Date('2026-06-30T21:59:59.999Z'))).toBe('2026-06-30');
+    expect(stockholmDate(new Date('2026-06-30T22:00:00.000Z'))).toBe('2026-07-01');
+    expect(stockholmDate(new Date('2026-06-30T21:59:30.000Z'))).toBe('2026-06-30');
+    // The night summer time ends (03:00 CEST → 02:00 CET on 25 Oct 2026): still one date change, at midnight.
+    expect(stockholmDate(new Date('2026-10-24T21:59:59.999Z'))).toBe('2026-10-24');
+    expect(stockholmDate(new Date('2026-10-24T22:00:00.000Z'))).toBe('2026-10-25');
+    expect(stockholmDate(new Date('2026-10-25T22:59:59.999Z'))).toBe('2026-10-25');
+    expect(stockholmDate(new Date('2026-10-25T23:00:00.000Z'))).toBe('2026-10-26');
+  });
 });

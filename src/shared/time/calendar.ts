@@ -4,9 +4,21 @@
  */
 const stockholm = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Stockholm', year: 'numeric', month: '2-digit', day: '2-digit' });
 
-/** The calendar date in Stockholm at instant `at`, as YYYY-MM-DD. */
+let cachedMinute = Number.NaN;
+let cachedDate = '';
+
+/**
+ * The calendar date in Stockholm at instant `at`, as YYYY-MM-DD. Kept for the minute: Stockholm's
+ * offset from UTC is whole hours, so its date changes only on a minute boundary (and Intl's
+ * formatting is a measurable share of a request's CPU when every request asks for today).
+ */
 export function stockholmDate(at: Date = new Date()): string {
-  return stockholm.format(at);
+  const minute = Math.floor(at.getTime() / 60_000);
+  if (minute !== cachedMinute) {
+    cachedDate = stockholm.format(at);
+    cachedMinute = minute;
+  }
+  return cachedDate;
 }
 
 /** True for a real calendar date written YYYY-MM-DD (2026-02-30 is not one). */
