@@ -303,6 +303,8 @@ function cpuMsOf(pid: number): number | undefined {
 
 interface CpuSnapshot {
   service: number;
+  /** This process: the load generator. */
+  generator: number;
   backends: Map<number, number>;
   /** application_name of each backend: the projection runners name theirs `vagen-projections:<name>`. */
   names: Map<number, string>;
@@ -370,11 +372,14 @@ async function cpuSnapshot(admin: pg.Client, dbName: string, servicePid: number)
     if (ms !== undefined) backends.set(pid, ms);
     names.set(pid, application_name);
   }
-  return { service, backends, names };
+  return { service, generator: cpuMsOf(process.pid) ?? 0, backends, names };
 }
 
 /** CPU ms of the service and of the database's backends between two snapshots (backends that ended in between are lost). */
-function cpuBetween(a: CpuSnapshot | undefined, b: CpuSnapshot | undefined): { serviceMs: number; postgresMs: number; postgresMsByApplication: Record<string, number> } | null {
+function cpuBetween(
+  a: CpuSnapshot | undefined,
+  b: CpuSnapshot | undefined,
+): { serviceMs: number; postgresMs: number; generatorMs: number; postgresMsByApplication: Record<string, number> } | null {
   if (!a || !b) return null;
   let postgresMs = 0;
   const postgresMsByApplication: Record<string, number> = {};
@@ -384,7 +389,7 @@ function cpuBetween(a: CpuSnapshot | undefined, b: CpuSnapshot | undefined): { s
     const name = (b.names.get(pid) || 'requests (pool)').replace(/^vagen-projections:/, 'projection ');
     postgresMsByApplication[name] = (postgresMsByApplication[name] ?? 0) + used;
   }
-  return { serviceMs: b.service - a.service, postgresMs, postgresMsByApplication };
+  return { serviceMs: b.service - a.service, postgresMs, generatorMs: b.generator - a.generator, postgresMsByApplication };
 }
 
 async function runPhase(url: string, phase: Row['phase'], seconds: number, streams: Stream[]): Promise<Row[]> {
@@ -669,7 +674,7 @@ async function main(): Promise<void> {
     console.log(`floor: SELECT 1 ${pp(floor.selectOne)}; INSERT + commit (WAL flush) ${pp(floor.commitWithWalFlush)}; GET /health ${pp(floor.health, 0)}`);
     const loadBefore = os.loadavg();
     const servicePid = service.child.pid!;
-    const cpu: Record<Row['phase'], { serviceMs: number; postgresMs: number; postgresMsByApplication: Record<string, number>; requests: number } | null> = { fixed: null, max: null };
+    const cpu: Record<Row['phase'], { serviceMs: number; postgresMs: number; generatorMs: number; postgresMsByApplication: Record<string, number>; requests: number } | null> = { fixed: null, max: null };
 
     // Fixed rate: RATE commands/s as 1 register : 4 assess, and READ_RATE reads/s besides.
     const registeredFixed: string[] = [];
@@ -775,7 +780,10 @@ async function main(): Promise<void> {
           .sort((x, y) => y[1] - x[1])
           .map(([name, ms]) => `${name} ${fmt(ms / c.requests, 2)}`)
           .join(', ');
-        console.log(`cpu (${phase}): service ${fmt(c.serviceMs / c.requests, 2)} ms/request, PostgreSQL ${fmt(c.postgresMs / c.requests, 2)} ms/request (${parts})`);
+        console.log(
+          `cpu (${phase}): service ${fmt(c.serviceMs / c.requests, 2)} ms/request, PostgreSQL ${fmt(c.postgresMs / c.requests, 2)} ms/request (${parts}), ` +
+            `load generator ${fmt(c.generatorMs / c.requests, 2)} ms/request`,
+        );
       }
     }
     const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
@@ -802,7 +810,7 @@ async function main(): Promise<void> {
           tail: { service: fixedView, generator },
           rows,
           cpuMsPerRequest: Object.fromEntries(
-            Object.entries(cpu).map(([k, c]) => [k, c && { service: c.serviceMs / c.requests, postgres: c.postgresMs / c.requests }]),
+            Object.entries(cpu).map(([k, c]) => [k, c && { service: c.serviceMs / c.requests, postgres: c.postgresMs / c.requests, loadGenerator: c.generatorMs / c.requests }]),
           ),
           checks,
         },
