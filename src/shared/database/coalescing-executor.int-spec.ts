@@ -2,20 +2,25 @@ import pg from 'pg';
 import { adminUrl } from '../../../test/support/test-database.js';
 import { answerWithNext, CoalescingExecutor, inlineParameters, sendWithNext } from './coalescing-executor.js';
 
+/** A connected client that records the text of every query it sends in `sent`. */
+async function recordingClient(sent: string[]): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: adminUrl() });
+  await client.connect();
+  const query = client.query.bind(client) as (...a: unknown[]) => unknown;
+  (client as unknown as { query: (...a: unknown[]) => unknown }).query = (...a: unknown[]) => {
+    sent.push(typeof a[0] === 'string' ? a[0] : (a[0] as { text: string }).text);
+    return query(...a);
+  };
+  return client;
+}
+
 /** Against PostgreSQL: a statement with its parameters written in answers what the parameterised one answers. */
 describe('CoalescingExecutor on PostgreSQL', () => {
   let client: pg.Client;
-  let statements: string[];
+  const statements: string[] = [];
 
   beforeAll(async () => {
-    client = new pg.Client({ connectionString: adminUrl() });
-    await client.connect();
-    const query = client.query.bind(client) as (...a: unknown[]) => unknown;
-    statements = [];
-    (client as unknown as { query: (...a: unknown[]) => unknown }).query = (...a: unknown[]) => {
-      statements.push(typeof a[0] === 'string' ? a[0] : (a[0] as { text: string }).text);
-      return query(...a);
-    };
+    client = await recordingClient(statements);
   });
   afterAll(() => client.end());
 
@@ -129,7 +134,7 @@ describe('CoalescingExecutor on PostgreSQL', () => {
 
   describe('prepare: queries that travel together are prepared once per connection', () => {
     let c: pg.Client;
-    let sent: string[];
+    const sent: string[] = [];
     /** How many statements prepared on `c` are `text` (pg_prepared_statements shows the whole message that prepared each). */
     const preparedCount = async (text: string) => {
       const { rows } = await c.query<{ name: string; statement: string }>('SELECT name, statement FROM pg_prepared_statements');
@@ -137,14 +142,8 @@ describe('CoalescingExecutor on PostgreSQL', () => {
     };
 
     beforeEach(async () => {
-      c = new pg.Client({ connectionString: adminUrl() });
-      await c.connect();
-      const query = c.query.bind(c) as (...a: unknown[]) => unknown;
-      sent = [];
-      (c as unknown as { query: (...a: unknown[]) => unknown }).query = (...a: unknown[]) => {
-        sent.push(typeof a[0] === 'string' ? a[0] : (a[0] as { text: string }).text);
-        return query(...a);
-      };
+      sent.length = 0;
+      c = await recordingClient(sent);
     });
     afterEach(() => c.end());
 
