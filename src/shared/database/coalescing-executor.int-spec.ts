@@ -205,6 +205,19 @@ describe('CoalescingExecutor on PostgreSQL', () => {
       expect(sent[1]).toMatch(/^EXECUTE x\w+\('1'\); EXECUTE x\w+\('5'\); PREPARE x\w+ AS SELECT \$1::text AS third; EXECUTE x\w+\('now'\)$/);
     });
 
+    it('writes in from then on a statement whose PREPARE cannot infer a parameter type (it fails once, not again)', async () => {
+      const sql = 'SELECT $1 IS NULL AS missing';
+      const first = new CoalescingExecutor(c, { prepare: true });
+      first.hold('SELECT 1');
+      await expect(first.query(sql, [null])).rejects.toMatchObject({ code: '42P18' });
+      for (const [value, missing] of [[null, true], ['x', false]] as const) {
+        const again = new CoalescingExecutor(c, { prepare: true });
+        again.hold('SELECT 1');
+        expect((await again.query<{ missing: boolean }>(sql, [value])).rows).toEqual([{ missing }]);
+      }
+      expect(sent.at(-1)).toBe("SELECT 1; SELECT 'x' IS NULL AS missing");
+    });
+
     it('plans again for another search_path: the same text reads the table of the schema in force', async () => {
       await c.query('CREATE SCHEMA IF NOT EXISTS prep_a; CREATE SCHEMA IF NOT EXISTS prep_b');
       await c.query('CREATE TABLE IF NOT EXISTS prep_a.t (k int, v text); CREATE TABLE IF NOT EXISTS prep_b.t (k int, v text)');

@@ -157,6 +157,13 @@ interface ConnectionStatements {
   unsure: Set<string>;
 }
 const statementsByConnection = new WeakMap<object, ConnectionStatements>();
+/**
+ * Statements written in from now on, on every connection: their PREPARE failed for want of a
+ * parameter type PostgreSQL could infer without the value (`SELECT $1 IS NULL`), which a
+ * written-in literal does not need. The request that met it failed once; none after it does.
+ */
+const unpreparable = new Set<string>();
+const PREPARE_TYPE_ERRORS = new Set(['42P18', '42P08', '42725']);
 const MAX_PREPARED_PER_CONNECTION = 500;
 function statementsOf(client: object): ConnectionStatements {
   let s = statementsByConnection.get(client);
@@ -340,7 +347,7 @@ export class CoalescingExecutor implements SqlExecutor {
         const execute = `EXECUTE ${name}(${w.literals.join(', ')})`;
         // Prepared before, or earlier in this message.
         if (statements.prepared.has(name) || preparing.includes(name)) return { text: execute, count: 1, prepared: false };
-        if (!statements.unsure.has(name) && statements.prepared.size + preparing.length < MAX_PREPARED_PER_CONNECTION) {
+        if (!statements.unsure.has(name) && !unpreparable.has(name) && statements.prepared.size + preparing.length < MAX_PREPARED_PER_CONNECTION) {
           preparing.push(name);
           return { text: `PREPARE ${name} AS ${sql}; ${execute}`, count: 2, prepared: true };
         }
@@ -395,6 +402,8 @@ export class CoalescingExecutor implements SqlExecutor {
       results = await this.client.query([...prefix, ...parts].map((p) => p.text).join('; '));
     } catch (e) {
       for (const name of preparing) statements.unsure.add(name);
+      // Which PREPARE it was is not told: all of this message's new ones go written in.
+      if (preparing.length > 0 && PREPARE_TYPE_ERRORS.has((e as { code?: string }).code ?? '')) for (const name of preparing) unpreparable.add(name);
       failHeld(e);
       for (const q of batch) q.reject(e);
       return;
