@@ -136,15 +136,24 @@ function statementCount(sql: string): number {
  */
 function prepared(sql: string, params: unknown[] | undefined): pg.QueryConfig {
   if (!params || params.length === 0) return { text: sql };
-  let name = statementNames.get(sql);
-  if (name === undefined) {
-    if (statementNames.size >= 2000) statementNames.clear();
-    name = `c${createHash('sha1').update(sql).digest('base64url').slice(0, 20)}`;
-    statementNames.set(sql, name);
-  }
-  return { name, text: sql, values: params };
+  return { name: `c${textHash(sql)}`, text: sql, values: params };
 }
-const statementNames = new Map<string, string>();
+
+/**
+ * A statement text's hash, for the names it is prepared under: `c…` by node-postgres (a query
+ * that goes alone) and `x…` by PREPARE (executeName). Both kinds share one namespace on the
+ * connection, hence the letters. Lower-case hex: an SQL name is folded to lower case.
+ */
+function textHash(sql: string): string {
+  let hash = textHashes.get(sql);
+  if (hash === undefined) {
+    if (textHashes.size >= 2000) textHashes.clear();
+    hash = createHash('sha1').update(sql).digest('hex').slice(0, 24);
+    textHashes.set(sql, hash);
+  }
+  return hash;
+}
+const textHashes = new Map<string, string>();
 
 /**
  * The SQL-level prepared statements (PREPARE … / EXECUTE …) of a connection, by name; `unsure`:
@@ -170,17 +179,9 @@ function statementsOf(client: object): ConnectionStatements {
   if (!s) statementsByConnection.set(client, (s = { prepared: new Set(), unsure: new Set() }));
   return s;
 }
-const executeNames = new Map<string, string>();
-
-/** A name apart from node-postgres' protocol-level ones (`prepared`): both share one namespace. */
+/** The name a statement is PREPAREd under (apart from node-postgres' own, see textHash). */
 function executeName(sql: string): string {
-  let name = executeNames.get(sql);
-  if (name === undefined) {
-    if (executeNames.size >= 2000) executeNames.clear();
-    name = `x${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`;
-    executeNames.set(sql, name);
-  }
-  return name;
+  return `x${textHash(sql)}`;
 }
 
 interface Held {
