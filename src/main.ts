@@ -4,7 +4,9 @@ import { ConfigError, loadConfig } from './config/config.js';
 import { resolveSecrets } from './config/dev-secrets.js';
 import { signDevToken } from './shared/auth/dev-token.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './shared/database/embedded-postgres.js';
+import cluster from 'node:cluster';
 import path from 'node:path';
+import { ClusterSupervisor, WORKER_ENV } from './shared/process/cluster-supervisor.js';
 import { onStarted } from './startup.js';
 
 async function main(): Promise<void> {
@@ -18,6 +20,9 @@ async function main(): Promise<void> {
     }
     throw e;
   }
+  if (cluster.isPrimary && config.workers > 1) return supervise(config);
+  // 0: the only process; 1…n: a worker of WORKERS=n (worker 1 prints the welcome).
+  const worker = cluster.isWorker ? Number(process.env[WORKER_ENV] ?? 1) : 0;
   let embedded: EmbeddedDatabase | undefined;
   let running: RunningApp | undefined;
   let stopping = false;
@@ -29,11 +34,13 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal);
   const shutdown = async (signal: string) => {
     if (stopping) {
+      // A worker hears Ctrl-C from the terminal and the primary's SIGTERM: one stop is enough.
+      if (worker) return;
       console.log(`${signal} received again, exiting now`);
       process.exit(130);
     }
     stopping = true;
-    console.log(`\n${signal} received, shutting down…`);
+    if (worker <= 1) console.log(`\n${signal} received, shutting down…`);
     const force = setTimeout(() => {
       console.error('Shutdown took longer than 15 s, exiting');
       process.exit(1);
@@ -52,6 +59,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGHUP', () => void shutdown('SIGHUP'));
+  // A worker whose primary is gone (killed) stops too, rather than serving unsupervised.
+  if (worker) process.on('disconnect', () => void shutdown('disconnect from the primary process'));
 
   if (!config.databaseUrl) {
     embedded = await startEmbeddedPostgres({
@@ -78,7 +87,8 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
   await onStarted(running, config, base);
-  console.log(`\nVägen is running at ${base}`);
+  if (worker > 1) return;
+  console.log(`\nVägen is running at ${base}${worker ? ` (${config.workers} worker processes)` : ''}`);
   console.log(`API docs:  ${base}/api/docs   (OpenAPI JSON: ${base}/api/docs-json)`);
   console.log(`Health:    ${base}/health/ready   Metrics: ${base}/metrics`);
   if (config.auth.jwtSecret && config.nodeEnv !== 'production') {
@@ -89,6 +99,41 @@ async function main(): Promise<void> {
     }
     console.log('More: npm run token -- --role caseworker --municipality 2281');
   }
+}
+
+/**
+ * WORKERS=n: this process only supervises n workers (see ClusterSupervisor), which run the app;
+ * it starts and stops the embedded PostgreSQL when there is no DATABASE_URL.
+ */
+async function supervise(config: ReturnType<typeof resolveSecrets>): Promise<void> {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal);
+  let embedded: EmbeddedDatabase | undefined;
+  let supervisor: ClusterSupervisor | undefined;
+  let stopping = false;
+  const stop = async (reason: string, code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${reason}, shutting down…`);
+    await supervisor?.stop();
+    await embedded?.stop();
+    process.exit(code);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(`${signal} received`, 0));
+  if (!config.databaseUrl) {
+    embedded = await startEmbeddedPostgres({
+      dir: path.join(config.dataDir, 'pg'),
+      preferredPort: config.embeddedPgPort,
+      log: config.embeddedPgLog ? (m) => console.log(`[postgres] ${m}`) : undefined,
+    });
+    console.log(`Embedded PostgreSQL on port ${embedded.port} (data in ${path.join(config.dataDir, 'pg')})`);
+  }
+  console.log(`Starting ${config.workers} worker processes…`);
+  supervisor = new ClusterSupervisor({ workers: config.workers, env: embedded ? { DATABASE_URL: embedded.url } : {}, log: console.log });
+  void supervisor.failed.then((e) => {
+    console.error(`Vägen failed: ${e.message}`);
+    return stop('A worker failed', 1);
+  });
+  await supervisor.start();
 }
 
 main().catch((e: unknown) => {

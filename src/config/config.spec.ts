@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from './config.js';
 
@@ -39,6 +39,7 @@ describe('loadConfig', () => {
       embeddedPgPort: 54329,
       embeddedPgLog: false,
       dbPoolSize: 8,
+      workers: 1,
       auth: { jwtSecret: undefined, jwksUrl: undefined, issuer: undefined, audience: undefined },
       oidcClientId: undefined,
       masterKey: undefined,
@@ -88,6 +89,7 @@ describe('loadConfig', () => {
       EMBEDDED_PG_PORT: '6000',
       EMBEDDED_PG_LOG: 'yes',
       DB_POOL_SIZE: '40',
+      WORKERS: '3',
       AUTH_JWT_SECRET: SECRET,
       AUTH_JWKS_URL: 'https://idp.example/.well-known/jwks.json',
       AUTH_ISSUER: 'https://idp.example/',
@@ -125,6 +127,7 @@ describe('loadConfig', () => {
       embeddedPgPort: 6000,
       embeddedPgLog: true,
       dbPoolSize: 40,
+      workers: 3,
       auth: { jwtSecret: SECRET, jwksUrl: 'https://idp.example/.well-known/jwks.json', issuer: 'https://idp.example/', audience: 'vagen' },
       oidcClientId: 'vagen-web',
       masterKey: Buffer.from(HEX_KEY, 'hex'),
@@ -226,6 +229,15 @@ describe('loadConfig', () => {
     expect(e.problems.map((p) => p.variable)).toEqual(['PORT', 'LOG_LEVEL', 'SUPPRESSION_MIN_CELL', 'KURRENTDB_CONNECTION_STRING']);
     expect(e.message).toMatch(/^Invalid configuration:\n {2}PORT: must be an integer between 0 and 65535, got "abc"\n/);
     for (const v of ['PORT', 'SUPPRESSION_MIN_CELL', 'LOG_LEVEL', 'KURRENTDB_CONNECTION_STRING']) expect(e.message).toContain(`  ${v}: `);
+  });
+
+  it('reads WORKERS as a count, or auto for one per CPU core', () => {
+    expect(loadConfig({ WORKERS: 'auto' }).workers).toBe(availableParallelism());
+    expect(loadConfig({ WORKERS: 'AUTO' }).workers).toBe(availableParallelism());
+    expect(loadConfig({ WORKERS: '2' }).workers).toBe(2);
+    for (const bad of ['0', '65', '-1', '1.5', 'many']) {
+      expect(problemsOf({ WORKERS: bad })).toEqual([{ variable: 'WORKERS', message: `must be auto or an integer between 1 and 64, got "${bad}"` }]);
+    }
   });
 
   it('requires KURRENTDB_CONNECTION_STRING only with EVENT_STORE=kurrentdb', () => {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
 /**
@@ -23,6 +24,13 @@ export interface AppConfig {
    * on the append lock instead of in Node. On a two-core host 8 beat 20 in bench:http (README).
    */
   dbPoolSize: number;
+  /**
+   * HTTP worker processes on this machine (node:cluster), each with its own event loop and its
+   * own pool of `dbPoolSize` connections; 1 = a single process (the default). `auto` = one per
+   * CPU core. Workers are instances of the service like any other (projection leases, the append
+   * lock and the database keep them apart); the primary process only supervises them.
+   */
+  workers: number;
   auth: {
     jwtSecret: string | undefined;
     jwksUrl: string | undefined;
@@ -147,6 +155,18 @@ class Reader {
   }
 }
 
+/** WORKERS: a count of worker processes, or `auto` for one per CPU core. */
+function workers(r: Reader): number {
+  const v = r.string('WORKERS');
+  if (v === undefined) return 1;
+  if (v.toLowerCase() === 'auto') return availableParallelism();
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 64) {
+    r.problems.push({ variable: 'WORKERS', message: `must be auto or an integer between 1 and 64, got "${v}"` });
+    return 1;
+  }
+  return Number(v);
+}
+
 /** TRUST_PROXY: `false` (default), `true`, a hop count, or comma-separated addresses/CIDRs. */
 function trustProxy(r: Reader): boolean | number | string[] {
   const v = r.string('TRUST_PROXY');
@@ -182,6 +202,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     embeddedPgPort: r.int('EMBEDDED_PG_PORT', 54329, 1024, 65535),
     embeddedPgLog: r.bool('EMBEDDED_PG_LOG', false),
     dbPoolSize: r.int('DB_POOL_SIZE', 8, 2, 500),
+    workers: workers(r),
     auth: {
       jwtSecret,
       jwksUrl: r.url('AUTH_JWKS_URL', ['https:', 'http:']),

@@ -282,6 +282,86 @@ describe('start-up with DATABASE_URL', () => {
   });
 });
 
+/** Live child processes of `pid` (Linux /proc: the workers of a supervising primary). */
+function childrenOf(pid: number): number[] {
+  const kids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid && !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) kids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return kids.sort();
+}
+
+describe('several worker processes (WORKERS=2)', () => {
+  it('serves from two workers on one port and one embedded PostgreSQL, sums /metrics over both, replaces a killed worker and stops them all', async () => {
+    const dataDir = tempDir('workers');
+    const s = launch({ VAGEN_DATA_DIR: dataDir, WORKERS: '2', DEMO: 'false' });
+    const base = await ready(s);
+    const readyAt = Date.now();
+    expect(s.stdout()).toContain('Starting 2 worker processes');
+    expect(s.stdout()).toContain('(2 worker processes)');
+    expect(s.stdout().match(/Vägen is running at/g)).toHaveLength(1); // one welcome, from worker 1
+    expect(s.stdout().match(/Embedded PostgreSQL on port/g)).toHaveLength(1);
+    const primary = s.child.pid!;
+    const workers = childrenOf(primary).filter((pid) => !/postgres/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')));
+    expect(workers).toHaveLength(2);
+
+    // Both are instances of the service on the same database (each runs its projection engine).
+    const url = embeddedUrl(embeddedPort(s));
+    const instances = async () =>
+      (await query<{ name: string }>(url, "SELECT DISTINCT application_name AS name FROM pg_stat_activity WHERE application_name LIKE 'vagen-projections:%'"))
+        .map((r) => Number(r.name.split(':').pop()))
+        .sort();
+    for (let tries = 0; (await instances()).length < 2 && tries < 100; tries++) await new Promise((r) => setTimeout(r, 100));
+    expect(await instances()).toEqual(workers);
+
+    // New connections go to the workers in turn; /metrics, whichever worker answers, counts them all.
+    for (let i = 0; i < 6; i++) expect((await fetch(`${base}/health`, { headers: { connection: 'close' } })).status).toBe(200);
+    const metrics = await (await fetch(`${base}/metrics`, { headers: { connection: 'close' } })).text();
+    expect(metrics).toMatch(/^vagen_http_requests_total\{method="GET",route="\/health",status="200"\} 6$/m);
+
+    // A worker that dies after it has been serving for a while is replaced.
+    await new Promise((r) => setTimeout(r, Math.max(0, 10_500 - (Date.now() - readyAt))));
+    process.kill(workers[0]!, 'SIGKILL');
+    await waitUntil('a new worker replaces the killed one', () => {
+      const now = childrenOf(primary).filter((pid) => !/postgres/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')));
+      return now.length === 2 && !now.includes(workers[0]!);
+    }, 30_000);
+    expect(s.stdout()).toMatch(/worker \d \(pid \d+\) exited with signal SIGKILL; starting another/);
+    for (let i = 0; i < 4; i++) expect((await fetch(`${base}/health/ready`, { headers: { connection: 'close' } })).status).toBe(200);
+
+    const pgPid = postmasterPid(dataDir);
+    expect(await stop(s)).toEqual({ code: 0, signal: null });
+    for (const pid of childrenOf(primary)) expect(isAlive(pid)).toBe(false);
+    expect(isAlive(pgPid)).toBe(false);
+    expect(existsSync(pidFile(dataDir))).toBe(false);
+    expectCleanOutput(s);
+  }, 90_000);
+
+  it('stops with a non-zero exit when a worker cannot start (its port is taken)', async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const db = await createTestDatabase('workers');
+    try {
+      const taken = (squatter.address() as { port: number }).port;
+      const s = launch({ DATABASE_URL: db.url, VAGEN_DATA_DIR: tempDir('workers-taken'), WORKERS: '2', DEMO: 'false', PORT: String(taken) });
+      const { code } = await s.exited;
+      expect(code).toBe(1);
+      expect(s.stderr()).toContain(`Port ${taken} on 127.0.0.1 is already in use`);
+      expect(s.stderr()).toMatch(/Vägen failed: worker \d \(pid \d+\) exited with code 1 before it listened/);
+    } finally {
+      squatter.close();
+      await db.drop();
+    }
+  }, 60_000);
+});
+
 describe('start-up with bad configuration', () => {
   it('stops before touching any database, with a non-zero exit and every bad variable named', async () => {
     const dataDir = path.join(tempDir('badconfig'), 'data');

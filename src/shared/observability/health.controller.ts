@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import { Public } from '../auth/auth.decorators.js';
 import { PG_POOL } from '../database/database.tokens.js';
 import { Problem } from '../http/problem.js';
+import { clusterMetrics, inClusterWorker } from './cluster-metrics.js';
 import { Metrics } from './metrics.js';
 import { ReadinessChecks } from './readiness.js';
 
@@ -50,6 +51,7 @@ export class HealthController {
   @ApiExcludeEndpoint()
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
   async prometheus(): Promise<string> {
-    return this.metrics.registry.metrics();
+    // In a worker of WORKERS=n, the answer covers every worker (summed by the primary).
+    return inClusterWorker() ? clusterMetrics() : this.metrics.registry.metrics();
   }
 }

@@ -1,8 +1,13 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import cluster from 'node:cluster';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+let workerAnswers: AggregatorRegistry | undefined;
 
 /**
  * One Prometheus registry per app instance (tests start many apps in one process, so the
  * global default registry is not used). Other modules add their own metrics to `registry`.
+ * In a worker of `WORKERS=n` the primary sums the workers' registries for /metrics; gauges that
+ * every worker reports alike (stall, projection lag) are aggregated as a max, not a sum.
  */
 export class Metrics {
   readonly registry = new Registry();
@@ -27,18 +32,21 @@ export class Metrics {
   readonly readerStallSeconds = new Gauge({
     name: 'vagen_event_store_reader_stall_seconds',
     help: 'How long global readers have been held back by the oldest open writing transaction',
+    aggregator: 'max',
     registers: [this.registry],
   });
   readonly projectionLagEvents = new Gauge({
     name: 'vagen_projection_lag_events',
     help: 'Events not yet processed, per projection',
     labelNames: ['projection'] as const,
+    aggregator: 'max',
     registers: [this.registry],
   });
   readonly projectionLagSeconds = new Gauge({
     name: 'vagen_projection_lag_seconds',
     help: 'Age of the oldest unprocessed event, per projection',
     labelNames: ['projection'] as const,
+    aggregator: 'max',
     registers: [this.registry],
   });
   readonly projectionEvents = new Counter({
@@ -50,5 +58,11 @@ export class Metrics {
 
   constructor(collectDefaults = true) {
     if (collectDefaults) collectDefaultMetrics({ register: this.registry, prefix: 'vagen_' });
+    // One app per worker process: its registry is what the worker reports to the primary
+    // (constructing an AggregatorRegistry is what makes prom-client answer the primary).
+    if (cluster.isWorker) {
+      workerAnswers ??= new AggregatorRegistry();
+      AggregatorRegistry.setRegistries([this.registry]);
+    }
   }
 }
