@@ -1,8 +1,9 @@
 /**
  * HTTP benchmark of registration day (`npm run bench:http`; not a test).
  *
- * The built service (`node dist/src/main.js`, its own process, so the load generator does not
- * share its event loop) runs on a fresh database on the server of DATABASE_URL and listens on
+ * The built service (`node dist/src/main.js` with WORKERS=auto: a supervising primary and one
+ * worker process per core; its own processes, so the load generator does not share an event
+ * loop) runs on a fresh database on the server of DATABASE_URL and listens on
  * 127.0.0.1. One municipality gets an open round and BENCH_CASES registered cases, then
  * real HTTP/1.1 clients (keep-alive) play caseworkers, each request with one of
  * BENCH_CASEWORKERS distinct tokens and, like the web client, an Idempotency-Key on every command:
@@ -12,7 +13,8 @@
  * in two phases of at most 20 s:
  *   fixed  BENCH_RATE commands/s (1 register : 4 assess) plus BENCH_READ_RATE reads/s, each
  *          type sent at evenly spaced instants, open loop, latency from the instant a request
- *          was due (runPaced: Node's HTTP client; no coordinated omission, no bursts);
+ *          was due (runPaced: Node's HTTP client; no coordinated omission, no bursts), after
+ *          an unmeasured warm-up of BENCH_WARMUP_SECONDS at the same rates;
  *          target p99 < 50 ms for commands and < 20 ms for reads
  *   max    the same mix with no rate limit (2 + 8 + 5 connections, autocannon): requests per second
  * After seeding, and between the phases, the benchmark waits until every projection has caught up
@@ -32,8 +34,13 @@
  *   BENCH_SECONDS      length of each phase, at most 20 (default 20 for fixed, 15 for max)
  *   BENCH_CASEWORKERS  distinct caseworker tokens (default 50)
  *   BENCH_LOG_LEVEL    the service's LOG_LEVEL (default info, as in production)
- *   BENCH_PROFILE=1    run the service with --cpu-prof; the path of the .cpuprofile (in the system's
- *                      temporary folder) is printed at the end
+ *   BENCH_WORKERS      the service's WORKERS (default auto: one worker process per core, as the
+ *                      README recommends for a production machine)
+ *   BENCH_WARMUP_SECONDS  unmeasured start of the fixed phase at the same rates (default 2), so its
+ *                      figures are of open keep-alive connections, as in a working day
+ *   BENCH_PROFILE=1    run the service with --cpu-prof; the folder of the .cpuprofile files (one per
+ *                      process, in the system's temporary folder) is printed at the end
+ *   BENCH_TIMELINE=<file>  write every fixed-phase answer as [type, ms after the warm-up, latency ms]
  *   BENCH_PG_SAMPLE=1  sample pg_stat_activity every 20 ms in the fixed phase and print what the
  *                      service's connections were doing (running, waiting on a lock, idle in a
  *                      transaction), by statement
@@ -41,7 +48,7 @@
 import autocannon, { type RequestSpec, type Result } from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -63,9 +70,12 @@ const READ_RATE = Number(process.env.BENCH_READ_RATE ?? 100);
 const FIXED_SECONDS = Math.min(20, Number(process.env.BENCH_SECONDS ?? 20));
 const MAX_SECONDS = Math.min(20, Number(process.env.BENCH_SECONDS ?? 15));
 const CASEWORKERS = Number(process.env.BENCH_CASEWORKERS ?? 50);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
+/** The service's WORKERS: one process per core unless told otherwise. */
+const WORKERS = process.env.BENCH_WORKERS ?? 'auto';
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 const PROFILE = process.env.BENCH_PROFILE === '1';
-const PROFILE_FILE = path.join(os.tmpdir(), `vagen-http-service-${Date.now()}.cpuprofile`);
+const PROFILE_DIR = path.join(os.tmpdir(), `vagen-http-service-${Date.now()}`);
 const PG_SAMPLE = process.env.BENCH_PG_SAMPLE === '1';
 const MUNICIPALITY = '2281';
 const API = `/api/v1/municipalities/${MUNICIPALITY}`;
@@ -84,6 +94,8 @@ interface Row {
   seconds: number;
   requests: number;
   ok: number;
+  /** 2xx answers to requests of the warm-up (fixed phase), not in the figures but in the checks. */
+  warmupOk?: number;
   non2xx: number;
   errors: number;
   timeouts: number;
@@ -157,7 +169,8 @@ async function startService(databaseUrl: string, jwtSecret: string, dataDir: str
   const port = await freePort();
   const logFile = path.join(dataDir, 'service.log');
   const out = openSync(logFile, 'a');
-  const args = [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.dirname(PROFILE_FILE)}`, `--cpu-prof-name=${path.basename(PROFILE_FILE)}`] : []), path.join(root, 'dist/src/main.js')];
+  // With WORKERS > 1 every worker inherits --cpu-prof and writes its own profile into the folder.
+  const args = [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []), path.join(root, 'dist/src/main.js')];
   const child = spawn(process.execPath, args, {
     cwd: root,
     stdio: ['ignore', out, out],
@@ -169,6 +182,7 @@ async function startService(databaseUrl: string, jwtSecret: string, dataDir: str
       DATABASE_URL: databaseUrl,
       VAGEN_DATA_DIR: dataDir,
       DEMO: 'false',
+      WORKERS,
       LOG_LEVEL,
       // The limiter still runs (and costs what it costs), but 50 caseworkers seeding thousands of
       // cases on a fast machine would pass 1,200 requests a minute each and measure 429s.
@@ -360,8 +374,25 @@ function serviceView(a: MetricsScrape, b: MetricsScrape): ServiceView {
   return { over20ms: n > 0 ? 1 - within('0.02') / n : NaN, over50ms: n > 0 ? 1 - within('0.05') / n : NaN, loopLagP99: b.lagP99, loopLagMax: b.lagMax, gcMs };
 }
 
+/** The service's processes: with WORKERS > 1, the supervising primary and its workers. */
+function serviceCpuMs(pid: number): number | undefined {
+  const own = cpuMsOf(pid);
+  if (own === undefined) return undefined;
+  let sum = own;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) sum += cpuMsOf(Number(entry)) ?? 0;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return sum;
+}
+
 async function cpuSnapshot(admin: pg.Client, dbName: string, servicePid: number): Promise<CpuSnapshot | undefined> {
-  const service = cpuMsOf(servicePid);
+  const service = serviceCpuMs(servicePid);
   const local = ['127.0.0.1', 'localhost', '::1', '[::1]', ''].includes(new URL(ADMIN_URL).hostname);
   if (service === undefined || !local) return undefined;
   const { rows } = await admin.query<{ pid: number; application_name: string }>('SELECT pid, application_name FROM pg_stat_activity WHERE datname = $1', [dbName]);
@@ -440,29 +471,40 @@ async function runPhase(url: string, phase: Row['phase'], seconds: number, strea
  * burst, not the service, set the p99 (even at 20 commands/s the p50 was ~70 ms, against ~10 ms
  * for the same requests sent one at a time).
  */
-async function runPaced(url: string, phase: Row['phase'], seconds: number, streams: Stream[]): Promise<Row[]> {
+async function runPaced(url: string, phase: Row['phase'], seconds: number, streams: Stream[], warmup: { seconds: number; onMeasureStart?: () => Promise<void> } = { seconds: 0 }): Promise<Row[]> {
   const target = new URL(url);
-  return Promise.all(
+  const begin = performance.now();
+  const measureFrom = begin + warmup.seconds * 1000;
+  // BENCH_TIMELINE=<file>: every answer as [type, ms due after the warm-up, latency ms], to see when a tail happened.
+  const timeline: [RequestType, number, number][] | undefined = process.env.BENCH_TIMELINE ? [] : undefined;
+  const measuring = new Promise<void>((resolve, reject) => setTimeout(() => (warmup.onMeasureStart ?? (async () => undefined))().then(resolve, reject), warmup.seconds * 1000));
+  const rows = await Promise.all(
     streams.map(async (s) => {
       const rate = s.rate!;
       const agent = new http.Agent({ keepAlive: true, maxSockets: s.connections });
       const latencies: number[] = [];
       let ok = 0;
+      let warmupOk = 0;
       let non2xx = 0;
       let errors = 0;
       let timeouts = 0;
       const inFlight = new Set<Promise<void>>();
       const send = (due: number) => {
+        // Requests due in the warm-up are sent alike but not measured; a failure there still counts.
+        const measured = due >= measureFrom;
         const req = s.spec.setupRequest ? s.spec.setupRequest({ method: s.spec.method, path: s.spec.path, headers: {} }, {}) : s.spec;
         const done = new Promise<void>((resolve) => {
           const r = http.request({ host: target.hostname, port: target.port, agent, method: req.method, path: req.path, headers: req.headers, timeout: 10_000 }, (res) => {
             const chunks: Buffer[] = [];
             res.on('data', (c: Buffer) => chunks.push(c));
             res.on('end', () => {
-              latencies.push(performance.now() - due);
               const status = res.statusCode ?? 0;
-              if (status >= 200 && status < 300) ok++;
-              else non2xx++;
+              if (measured) latencies.push(performance.now() - due);
+              if (status >= 200 && status < 300) {
+                if (measured) ok++;
+                else warmupOk++;
+              } else non2xx++;
+              timeline?.push([s.type, Math.round(due - measureFrom), Math.round(performance.now() - due)]);
               s.spec.onResponse?.(status, Buffer.concat(chunks).toString(), {}, res.headers as Record<string, string>);
               resolve();
             });
@@ -484,8 +526,8 @@ async function runPaced(url: string, phase: Row['phase'], seconds: number, strea
         void done.then(() => inFlight.delete(done));
       };
       const interval = 1000 / rate;
-      const count = Math.floor(seconds * rate);
-      const start = performance.now() + Math.random() * interval;
+      const count = Math.floor((warmup.seconds + seconds) * rate);
+      const start = begin + Math.random() * interval;
       let next = 0;
       while (next < count) {
         const now = performance.now();
@@ -494,7 +536,7 @@ async function runPaced(url: string, phase: Row['phase'], seconds: number, strea
         if (next < count) await new Promise((r) => setTimeout(r, Math.max(0, start + next * interval - performance.now())));
       }
       await Promise.all([...inFlight]);
-      const elapsed = (performance.now() - start) / 1000;
+      const elapsed = (performance.now() - Math.max(start, measureFrom)) / 1000;
       agent.destroy();
       latencies.sort((a, b) => a - b);
       const pct = (q: number) => (latencies.length ? Math.round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))]!) : NaN);
@@ -506,6 +548,7 @@ async function runPaced(url: string, phase: Row['phase'], seconds: number, strea
         seconds: elapsed,
         requests: ok + non2xx,
         ok,
+        warmupOk,
         non2xx,
         errors,
         timeouts,
@@ -517,6 +560,9 @@ async function runPaced(url: string, phase: Row['phase'], seconds: number, strea
       };
     }),
   );
+  await measuring;
+  if (timeline && process.env.BENCH_TIMELINE) writeFileSync(process.env.BENCH_TIMELINE, JSON.stringify(timeline));
+  return rows;
 }
 
 async function call(url: string, token: string, method: string, p: string, body?: unknown): Promise<Record<string, unknown>> {
@@ -680,21 +726,34 @@ async function main(): Promise<void> {
     const registeredFixed: string[] = [];
     const registerRate = Math.round(RATE / 5);
     const assessRate = RATE - registerRate;
-    if (assessRate * FIXED_SECONDS > seeded.length) throw new Error(`BENCH_CASES=${CASES} is too few for ${assessRate} assessments/s for ${FIXED_SECONDS} s`);
-    console.log(`fixed phase: ${registerRate} registrations/s + ${assessRate} assessments/s + ${READ_RATE} reads/s for ${FIXED_SECONDS} s`);
-    let before = await cpuSnapshot(admin, dbName, servicePid);
-    const metricsBefore = await scrapeMetrics(service.url);
+    if (assessRate * (WARMUP_SECONDS + FIXED_SECONDS) > seeded.length) throw new Error(`BENCH_CASES=${CASES} is too few for ${assessRate} assessments/s for ${WARMUP_SECONDS} + ${FIXED_SECONDS} s`);
+    console.log(`fixed phase: ${registerRate} registrations/s + ${assessRate} assessments/s + ${READ_RATE} reads/s for ${WARMUP_SECONDS} s of warm-up, then ${FIXED_SECONDS} s measured`);
+    // Figures start after the warm-up: the keep-alive connections are open, as in a working day.
+    let before: CpuSnapshot | undefined;
+    let metricsBefore: MetricsScrape | undefined;
     const generatorLoop = monitorEventLoopDelay({ resolution: 1 });
-    generatorLoop.enable();
-    const sampler = PG_SAMPLE ? samplePgActivity(ADMIN_URL, dbName) : undefined;
-    const fixed = await runPaced(service.url, 'fixed', FIXED_SECONDS, [
-      { type: 'register', spec: load.register(registeredFixed), connections: 10, rate: registerRate },
-      { type: 'assess', spec: load.assess(seeded, [roundA]), connections: 40, rate: assessRate },
-      { type: 'read', spec: load.read(seeded), connections: 20, rate: READ_RATE },
-    ]);
+    let sampler: ReturnType<typeof samplePgActivity> | undefined;
+    const fixed = await runPaced(
+      service.url,
+      'fixed',
+      FIXED_SECONDS,
+      [
+        { type: 'register', spec: load.register(registeredFixed), connections: 10, rate: registerRate },
+        { type: 'assess', spec: load.assess(seeded, [roundA]), connections: 40, rate: assessRate },
+        { type: 'read', spec: load.read(seeded), connections: 20, rate: READ_RATE },
+      ],
+      {
+        seconds: WARMUP_SECONDS,
+        onMeasureStart: async () => {
+          [before, metricsBefore] = await Promise.all([cpuSnapshot(admin, dbName, servicePid), scrapeMetrics(service!.url)]);
+          generatorLoop.enable();
+          sampler = PG_SAMPLE ? samplePgActivity(ADMIN_URL, dbName) : undefined;
+        },
+      },
+    );
     const fixedCpu = cpuBetween(before, await cpuSnapshot(admin, dbName, servicePid));
     generatorLoop.disable();
-    const fixedView = serviceView(metricsBefore, await scrapeMetrics(service.url));
+    const fixedView = serviceView(metricsBefore!, await scrapeMetrics(service.url));
     // Intervals of a 1 ms timer: the 1 ms is taken off, as for the service.
     const generator = { loopDelayP99: Math.max(0, generatorLoop.percentile(99) / 1e6 - 1), loopDelayMax: Math.max(0, generatorLoop.max / 1e6 - 1) };
     if (sampler) {
@@ -735,11 +794,11 @@ async function main(): Promise<void> {
     const sum = (type: RequestType, f: (r: Row) => number) => rows.filter((r) => r.type === type).reduce((n, r) => n + f(r), 0);
     const checks = {
       caseRegisteredEvents: counts.CaseRegistered ?? 0,
-      answered201Register: CASES + sum('register', (r) => r.ok),
+      answered201Register: CASES + sum('register', (r) => r.ok + (r.warmupOk ?? 0)),
       assessmentRecordedEvents: counts.AssessmentRecorded ?? 0,
-      answered201Assess: sum('assess', (r) => r.ok),
+      answered201Assess: sum('assess', (r) => r.ok + (r.warmupOk ?? 0)),
       accessLogRows,
-      answeredWithACase: CASES + sum('register', (r) => r.ok) + sum('assess', (r) => r.ok) + sum('read', (r) => r.ok),
+      answeredWithACase: CASES + sum('register', (r) => r.ok + (r.warmupOk ?? 0)) + sum('assess', (r) => r.ok + (r.warmupOk ?? 0)) + sum('read', (r) => r.ok + (r.warmupOk ?? 0)),
     };
     const within = (events: number, answered: number, inFlight: number) => events >= answered && events <= answered + inFlight;
     const consistent =
@@ -803,7 +862,7 @@ async function main(): Promise<void> {
         {
           at: new Date().toISOString(),
           machine,
-          parameters: { cases: CASES, rate: RATE, readRate: READ_RATE, fixedSeconds: FIXED_SECONDS, maxSeconds: MAX_SECONDS, caseworkers: CASEWORKERS, logLevel: LOG_LEVEL, profile: PROFILE },
+          parameters: { cases: CASES, rate: RATE, readRate: READ_RATE, workers: WORKERS, warmupSeconds: WARMUP_SECONDS, fixedSeconds: FIXED_SECONDS, maxSeconds: MAX_SECONDS, caseworkers: CASEWORKERS, logLevel: LOG_LEVEL, profile: PROFILE },
           targets: { commandP99Ms: TARGET_COMMAND_P99_MS, readP99Ms: TARGET_READ_P99_MS },
           summary: { achievedCommandRate, commandP99, readP99, targetsMet: commandP99 < TARGET_COMMAND_P99_MS && readP99 < TARGET_READ_P99_MS, maxRequestsPerSecond: maxTotal, maxCommandsPerSecond: maxCommands, failures, consistent },
           floor,
@@ -826,7 +885,7 @@ async function main(): Promise<void> {
   } finally {
     const code = await service?.stop();
     if (code !== undefined && code !== 0) console.error(`the service exited with ${code}`);
-    if (PROFILE && service) console.log(`CPU profile of the service: ${PROFILE_FILE}`);
+    if (PROFILE && service) console.log(`CPU profiles of the service's processes: ${PROFILE_DIR}`);
     await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
     await admin.end();
     rmSync(dataDir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
-import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type RegistryContentType } from 'prom-client';
 
-let workerAnswers: AggregatorRegistry | undefined;
+let workerAnswers: AggregatorRegistry<RegistryContentType> | undefined;
 
 /**
  * One Prometheus registry per app instance (tests start many apps in one process, so the
