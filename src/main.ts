@@ -63,13 +63,8 @@ async function main(): Promise<void> {
   if (worker) process.on('disconnect', () => void shutdown('disconnect from the primary process'));
 
   if (!config.databaseUrl) {
-    embedded = await startEmbeddedPostgres({
-      dir: path.join(config.dataDir, 'pg'),
-      preferredPort: config.embeddedPgPort,
-      log: config.embeddedPgLog ? (m) => console.log(`[postgres] ${m}`) : undefined,
-    });
+    embedded = await startEmbedded(config);
     config = { ...config, databaseUrl: embedded.url };
-    console.log(`Embedded PostgreSQL on port ${embedded.port} (data in ${path.join(config.dataDir, 'pg')})`);
   }
   running = await createApp(config);
   try {
@@ -101,6 +96,17 @@ async function main(): Promise<void> {
   }
 }
 
+/** PostgreSQL in the data dir, when there is no DATABASE_URL. */
+async function startEmbedded(config: ReturnType<typeof resolveSecrets>): Promise<EmbeddedDatabase> {
+  const embedded = await startEmbeddedPostgres({
+    dir: path.join(config.dataDir, 'pg'),
+    preferredPort: config.embeddedPgPort,
+    log: config.embeddedPgLog ? (m) => console.log(`[postgres] ${m}`) : undefined,
+  });
+  console.log(`Embedded PostgreSQL on port ${embedded.port} (data in ${path.join(config.dataDir, 'pg')})`);
+  return embedded;
+}
+
 /**
  * WORKERS=n: this process only supervises n workers (see ClusterSupervisor), which run the app;
  * it starts and stops the embedded PostgreSQL when there is no DATABASE_URL.
@@ -119,14 +125,7 @@ async function supervise(config: ReturnType<typeof resolveSecrets>): Promise<voi
     process.exit(code);
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(`${signal} received`, 0));
-  if (!config.databaseUrl) {
-    embedded = await startEmbeddedPostgres({
-      dir: path.join(config.dataDir, 'pg'),
-      preferredPort: config.embeddedPgPort,
-      log: config.embeddedPgLog ? (m) => console.log(`[postgres] ${m}`) : undefined,
-    });
-    console.log(`Embedded PostgreSQL on port ${embedded.port} (data in ${path.join(config.dataDir, 'pg')})`);
-  }
+  if (!config.databaseUrl) embedded = await startEmbedded(config);
   console.log(`Starting ${config.workers} worker processes…`);
   supervisor = new ClusterSupervisor({ workers: config.workers, env: embedded ? { DATABASE_URL: embedded.url } : {}, log: console.log });
   void supervisor.failed.then((e) => {
