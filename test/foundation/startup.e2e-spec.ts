@@ -289,14 +289,18 @@ function childrenOf(pid: number): number[] {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid && !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) kids.push(Number(entry));
+      // After the command name: state, then the parent's pid.
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(ppid) === pid && state !== 'Z') kids.push(Number(entry));
     } catch {
       // gone meanwhile
     }
   }
   return kids.sort();
 }
+
+/** The service's worker processes under `primary` (its embedded PostgreSQL is a child too). */
+const workersOf = (primary: number) => childrenOf(primary).filter((pid) => !/postgres/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')));
 
 describe('several worker processes (WORKERS=2)', () => {
   it('serves from two workers on one port and one embedded PostgreSQL, sums /metrics over both, replaces a killed worker and stops them all', async () => {
@@ -309,7 +313,7 @@ describe('several worker processes (WORKERS=2)', () => {
     expect(s.stdout().match(/Vägen is running at/g)).toHaveLength(1); // one welcome, from worker 1
     expect(s.stdout().match(/Embedded PostgreSQL on port/g)).toHaveLength(1);
     const primary = s.child.pid!;
-    const workers = childrenOf(primary).filter((pid) => !/postgres/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')));
+    const workers = workersOf(primary);
     expect(workers).toHaveLength(2);
 
     // Both are instances of the service on the same database (each runs its projection engine).
@@ -330,7 +334,7 @@ describe('several worker processes (WORKERS=2)', () => {
     await new Promise((r) => setTimeout(r, Math.max(0, 10_500 - (Date.now() - readyAt))));
     process.kill(workers[0]!, 'SIGKILL');
     await waitUntil('a new worker replaces the killed one', () => {
-      const now = childrenOf(primary).filter((pid) => !/postgres/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')));
+      const now = workersOf(primary);
       return now.length === 2 && !now.includes(workers[0]!);
     }, 30_000);
     expect(s.stdout()).toMatch(/worker \d \(pid \d+\) exited with signal SIGKILL; starting another/);

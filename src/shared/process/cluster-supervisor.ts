@@ -33,7 +33,6 @@ export interface SupervisorOptions {
 }
 
 interface Slot {
-  index: number;
   worker: Worker;
   listeningAt?: number;
 }
@@ -66,10 +65,6 @@ export class ClusterSupervisor {
     await Promise.race([Promise.all(started), this.failed]);
   }
 
-  pids(): number[] {
-    return [...this.slots.values()].map((s) => s.worker.process.pid!).filter(Boolean);
-  }
-
   /** Asks every worker to stop (SIGTERM: each finishes its requests and closes), waits, kills stragglers. */
   async stop(): Promise<void> {
     this.stopping = true;
@@ -87,7 +82,7 @@ export class ClusterSupervisor {
     const env: Record<string, string> = { ...this.options.env, [WORKER_ENV]: String(index) };
     if (index > 1 || replacement) env.DEMO = 'false';
     const worker = cluster.fork(env);
-    const slot: Slot = { index, worker };
+    const slot: Slot = { worker };
     this.slots.set(index, slot);
     worker.on('message', (m: unknown) => this.onMessage(worker, m));
     return new Promise((resolve) => {
