@@ -6,6 +6,10 @@
  *   (a) 16 connections, each looping BEGIN; INSERT one ~300-byte row; COMMIT
  *   (b) COPY … FROM STDIN of 200k such rows
  *   (c) keyset scan of those rows (JSON parsed by node-postgres), pages of 5,000
+ * and a reference beside (b), with no target: (b′) the same COPY of the import's rows (every
+ * column, as text) into a table shaped and indexed like the events table. bulk / (b′) is what the
+ * store adds on top of PostgreSQL's own cost of that table; (b′) / (b) is the cost of its four
+ * indexes, kept up row by row.
  * Beside the issue's figures: 16 writers appending with an inline view (a transaction each, as
  * every case command does), which shows how long appends hold the append lock.
  * Needs DATABASE_URL (a server where it may create and drop a database). Prints a table and
@@ -22,6 +26,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { createDataSource, migrate } from '../src/shared/database/database.js';
 import { copyIn, copyText } from '../src/shared/event-store/postgres/copy-in.js';
+import { uuidv7 } from '../src/shared/event-store/event-store.validation.js';
 import { PostgresEventStore } from '../src/shared/event-store/postgres/postgres-event-store.js';
 import type { NewEvent } from '../src/shared/event-store/event-store.port.js';
 import { Metrics } from '../src/shared/observability/metrics.js';
@@ -125,6 +130,8 @@ async function main(): Promise<void> {
     // json, like the events' data column: the baselines store and return the text as given.
     await pool.query('CREATE TABLE bench_rows (id bigserial PRIMARY KEY, payload json NOT NULL)');
     await pool.query('CREATE TABLE bench_copy (id bigserial PRIMARY KEY, payload json NOT NULL)');
+    // (b′): the events table's columns, keys and indexes, nothing else of the store.
+    await pool.query('CREATE TABLE bench_shaped (LIKE events INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)');
     const run = Date.now().toString(36);
 
     for (let round = 1; round <= ROUNDS; round++) {
@@ -196,6 +203,24 @@ async function main(): Promise<void> {
         }
       }));
       const perStream = 20;
+      const shapedFrom = Number((await pool.query<{ m: string }>('SELECT coalesce(max(position), 0) AS m FROM bench_shaped')).rows[0].m);
+      add('baselineShaped', `(b′) raw COPY of ${ROWS} rows into a table indexed like events`, await timed(async () => {
+        const c = await pool.connect();
+        try {
+          const at = new Date().toISOString();
+          const meta = JSON.stringify(metadata);
+          function* lines() {
+            for (let i = 0; i < ROWS; i++) {
+              const { data } = eventBody(i);
+              const line = [shapedFrom + i + 1, at, (i % perStream) + 1, 1, uuidv7(), `shaped-${run}-${round}-${Math.floor(i / perStream)}`, '2281', 'AssessmentRecorded', JSON.stringify(data), meta];
+              yield `${line.map(copyText).join('\t')}\n`;
+            }
+          }
+          return copyIn(c, `COPY bench_shaped (position, recorded_at, version, schema_version, id, stream_id, tenant, type, data, metadata) FROM STDIN`, lines());
+        } finally {
+          c.release();
+        }
+      }));
       const appends = Array.from({ length: Math.ceil(ROWS / perStream) }, (_, s) => ({
         stream: `bulk-${run}-${round}-${s}`,
         tenant: '2281',
@@ -242,6 +267,8 @@ async function main(): Promise<void> {
     const ratios = {
       append16VsA: pairRatio('append16', 'baselineA'),
       bulkVsB: pairRatio('bulk', 'baselineB'),
+      bulkVsShaped: pairRatio('bulk', 'baselineShaped'),
+      shapedVsB: pairRatio('baselineShaped', 'baselineB'),
       readAllVsC: pairRatio('readAll', 'baselineC'),
     };
     const readStreamP99Ms = median(raw.readStream.map((f) => f.p99Ms!));
@@ -256,6 +283,7 @@ async function main(): Promise<void> {
       ['Vägen: 1 writer, 10-event appends', 'append10', 'events/s'],
       ['Vägen: 16 writers, 10-event appends', 'append10x16', 'events/s'],
       [`(b) raw: COPY of ${ROWS} rows`, 'baselineB', 'rows/s'],
+      [`(b′) raw: COPY of ${ROWS} rows into a table indexed like events`, 'baselineShaped', 'rows/s'],
       [`Vägen: bulk import of ${ROWS} events`, 'bulk', 'events/s'],
       ['(c) raw: keyset scan, JSON parsed', 'baselineC', 'rows/s'],
       ['Vägen: readAll', 'readAll', 'events/s'],
@@ -270,6 +298,8 @@ async function main(): Promise<void> {
     console.log('\n| ratio (median of paired rounds) | value | target |\n|---|---:|---|');
     console.log(`| 16-writer appends / (a) | ${ratios.append16VsA.toFixed(2)}× | ≥ ${targets.append16VsA}× ${verdict(ratios.append16VsA >= targets.append16VsA)} |`);
     console.log(`| bulk import / (b) | ${ratios.bulkVsB.toFixed(2)}× | ≥ ${targets.bulkVsB}× ${verdict(ratios.bulkVsB >= targets.bulkVsB)} |`);
+    console.log(`| bulk import / (b′), reference | ${ratios.bulkVsShaped.toFixed(2)}× | none (what the store adds to its table's own cost) |`);
+    console.log(`| (b′) / (b), reference | ${ratios.shapedVsB.toFixed(2)}× | none (the cost of the four indexes) |`);
     console.log(`| readAll / (c) | ${ratios.readAllVsC.toFixed(2)}× | ≥ ${targets.readAllVsC}× ${verdict(ratios.readAllVsC >= targets.readAllVsC)} |`);
     console.log(`| readStream p99 | ${readStreamP99Ms.toFixed(2)} ms | < ${targets.readStreamP99Ms} ms ${verdict(readStreamP99Ms < targets.readStreamP99Ms)} |`);
 
@@ -288,6 +318,8 @@ async function main(): Promise<void> {
           perRoundRatios: {
             append16VsA: raw.append16.map((f, i) => +(f.perSecond / raw.baselineA[i].perSecond).toFixed(2)),
             bulkVsB: raw.bulk.map((f, i) => +(f.perSecond / raw.baselineB[i].perSecond).toFixed(2)),
+            bulkVsShaped: raw.bulk.map((f, i) => +(f.perSecond / raw.baselineShaped[i].perSecond).toFixed(2)),
+            shapedVsB: raw.baselineShaped.map((f, i) => +(f.perSecond / raw.baselineB[i].perSecond).toFixed(2)),
             readAllVsC: raw.readAll.map((f, i) => +(f.perSecond / raw.baselineC[i].perSecond).toFixed(2)),
           },
           targets,
