@@ -31,6 +31,7 @@ describe('CoalescingExecutor on PostgreSQL', () => {
     ['numbers, booleans and null', 'SELECT $1::integer + 1 AS v, $2::boolean AS w, $3::text IS NULL AS n', [41, false, null]],
     ['a date', 'SELECT $1::timestamptz AS v', [new Date('2026-11-23T12:34:56.789Z')]],
     ['an untyped comparison', "SELECT 'x' = $1 AS v", ['x']],
+    ['a long text with quotes and backslashes', 'SELECT $1::text AS v', [`it's a \\ back"slash `.repeat(40)]],
   ] as [string, string, unknown[]][])('%s', async (_label, sql, params) => {
     const expected = (await client.query(sql, params)).rows;
     const inlined = inlineParameters(sql, params);
@@ -67,6 +68,24 @@ describe('CoalescingExecutor on PostgreSQL', () => {
     const res = await tx.query<{ n: number }>('SELECT length($1::bytea) AS n', [Buffer.from('abc')]);
     expect(statements).toEqual(['BEGIN', 'SELECT length($1::bytea) AS n']);
     expect(res.rows[0]!.n).toBe(3);
+    await tx.query('ROLLBACK');
+  });
+
+  it('sends held statements on their own first when a parameter is too long to write in, then the query with its parameter', async () => {
+    const tx = new CoalescingExecutor(client);
+    tx.hold('BEGIN');
+    tx.hold("SELECT set_config('application_name', 'long-parameter', true)");
+    const doc = Array.from({ length: 2_000 }, (_, i) => ({ caseId: `case-${i}`, note: "it's a \\ back\"slash" }));
+    statements.length = 0;
+    const res = await tx.query<{ n: number; app: string }>(
+      "SELECT json_array_length($1::json) AS n, current_setting('application_name') AS app",
+      [JSON.stringify(doc)],
+    );
+    expect(statements).toEqual([
+      "BEGIN; SELECT set_config('application_name', 'long-parameter', true)",
+      "SELECT json_array_length($1::json) AS n, current_setting('application_name') AS app",
+    ]);
+    expect(res.rows[0]).toEqual({ n: 2_000, app: 'long-parameter' });
     await tx.query('ROLLBACK');
   });
 

@@ -1,4 +1,5 @@
-import { inlineParameters } from './coalescing-executor.js';
+import pg from 'pg';
+import { inlineParameters, MAX_WRITTEN_PARAMETER_LENGTH } from './coalescing-executor.js';
 
 describe('inlineParameters', () => {
   it('writes parameters in as quoted literals, as node-postgres would send them', () => {
@@ -24,5 +25,20 @@ describe('inlineParameters', () => {
     expect(inlineParameters('SELECT 1 -- $1', ['x'])).toBeUndefined();
     expect(inlineParameters("SELECT 'unterminated", [])).toBeUndefined();
     expect(inlineParameters('SELECT a$1 FROM t', ['x'])).toBeUndefined();
+  });
+
+  it('writes a long text exactly as node-postgres escapes it', () => {
+    for (const unit of ["it's ", 'a\\b ', '"q" ', 'plain ', "'\\'"]) {
+      for (const length of [255, 256, 300, 5_000, MAX_WRITTEN_PARAMETER_LENGTH]) {
+        const text = unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
+        expect(inlineParameters('SELECT $1', [text])).toBe(`SELECT ${pg.escapeLiteral(text)}`);
+      }
+    }
+  });
+
+  it('leaves a parameter longer than MAX_WRITTEN_PARAMETER_LENGTH to go as a parameter', () => {
+    expect(inlineParameters('SELECT $1', ['x'.repeat(MAX_WRITTEN_PARAMETER_LENGTH)])).toBeDefined();
+    expect(inlineParameters('SELECT $1', ['x'.repeat(MAX_WRITTEN_PARAMETER_LENGTH + 1)])).toBeUndefined();
+    expect(inlineParameters('SELECT $1, $2', ['short', { rows: 'y'.repeat(MAX_WRITTEN_PARAMETER_LENGTH) }])).toBeUndefined();
   });
 });
