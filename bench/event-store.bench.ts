@@ -117,6 +117,15 @@ async function main(): Promise<void> {
     (raw[key] ??= []).push(f);
     show(label, f);
   };
+  /** A COPY … FROM STDIN on a connection of its own, given back once the COPY has finished. */
+  const copyOnOwnConnection = async (sql: string, lines: Iterable<string>): Promise<number> => {
+    const c = await pool.connect();
+    try {
+      return await copyIn(c, sql, lines);
+    } finally {
+      c.release();
+    }
+  };
   try {
     const settings = await pool.query<{ name: string; setting: string; unit: string | null }>(
       `SELECT name, setting, unit FROM pg_settings WHERE name IN
@@ -191,35 +200,25 @@ async function main(): Promise<void> {
       // ---- (b) COPY of ROWS rows vs bulk import of ROWS events (20 per stream). Neither table is
       // emptied between rounds: both grow alike.
       const copyFrom = Number((await pool.query<{ m: string }>('SELECT coalesce(max(id), 0) AS m FROM bench_copy')).rows[0].m);
-      add('baselineB', `(b) raw COPY of ${ROWS} rows`, await timed(async () => {
-        const c = await pool.connect();
-        try {
-          function* lines() {
-            for (let i = 0; i < ROWS; i++) yield `${copyText(rowPayload(i))}\n`;
-          }
-          return copyIn(c, 'COPY bench_copy (payload) FROM STDIN', lines());
-        } finally {
-          c.release();
+      add('baselineB', `(b) raw COPY of ${ROWS} rows`, await timed(() => {
+        function* lines() {
+          for (let i = 0; i < ROWS; i++) yield `${copyText(rowPayload(i))}\n`;
         }
+        return copyOnOwnConnection('COPY bench_copy (payload) FROM STDIN', lines());
       }));
       const perStream = 20;
       const shapedFrom = Number((await pool.query<{ m: string }>('SELECT coalesce(max(position), 0) AS m FROM bench_shaped')).rows[0].m);
-      add('baselineShaped', `(b′) raw COPY of ${ROWS} rows into a table indexed like events`, await timed(async () => {
-        const c = await pool.connect();
-        try {
-          const at = new Date().toISOString();
-          const meta = JSON.stringify(metadata);
-          function* lines() {
-            for (let i = 0; i < ROWS; i++) {
-              const { data } = eventBody(i);
-              const line = [shapedFrom + i + 1, at, (i % perStream) + 1, 1, uuidv7(), `shaped-${run}-${round}-${Math.floor(i / perStream)}`, '2281', 'AssessmentRecorded', JSON.stringify(data), meta];
-              yield `${line.map(copyText).join('\t')}\n`;
-            }
+      add('baselineShaped', `(b′) raw COPY of ${ROWS} rows into a table indexed like events`, await timed(() => {
+        const at = new Date().toISOString();
+        const meta = JSON.stringify(metadata);
+        function* lines() {
+          for (let i = 0; i < ROWS; i++) {
+            const { data } = eventBody(i);
+            const line = [shapedFrom + i + 1, at, (i % perStream) + 1, 1, uuidv7(), `shaped-${run}-${round}-${Math.floor(i / perStream)}`, '2281', 'AssessmentRecorded', JSON.stringify(data), meta];
+            yield `${line.map(copyText).join('\t')}\n`;
           }
-          return copyIn(c, `COPY bench_shaped (position, recorded_at, version, schema_version, id, stream_id, tenant, type, data, metadata) FROM STDIN`, lines());
-        } finally {
-          c.release();
         }
+        return copyOnOwnConnection(`COPY bench_shaped (position, recorded_at, version, schema_version, id, stream_id, tenant, type, data, metadata) FROM STDIN`, lines());
       }));
       const appends = Array.from({ length: Math.ceil(ROWS / perStream) }, (_, s) => ({
         stream: `bulk-${run}-${round}-${s}`,
