@@ -235,7 +235,7 @@ async function main(): Promise<void> {
 
       // ---- (c) keyset scan of the rows just copied vs readAll of the events just imported
       await pool.query('VACUUM ANALYZE bench_copy');
-      await pool.query('VACUUM ANALYZE events');
+      await pool.query('VACUUM ANALYZE events, event_chunks');
       add('baselineC', '(c) raw keyset scan, pages of 5000', await timed(async () => {
         let last = copyFrom;
         let n = 0;

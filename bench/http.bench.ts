@@ -830,7 +830,7 @@ async function main(): Promise<void> {
     // have left one more); every answer with a case in it wrote an access-log row.
     const db = new pg.Client({ connectionString: dbUrl.toString() });
     await db.connect();
-    const counts = Object.fromEntries((await db.query<{ type: string; n: number }>(`SELECT type, count(*)::int AS n FROM events GROUP BY type`)).rows.map((r) => [r.type, r.n]));
+    const counts = Object.fromEntries((await db.query<{ type: string; n: number }>(`SELECT type, count(*)::int AS n FROM event_log GROUP BY type`)).rows.map((r) => [r.type, r.n]));
     const accessLogRows = Number((await db.query(`SELECT count(*)::int AS n FROM access_log`)).rows[0].n);
     await db.end();
     const sum = (type: RequestType, f: (r: Row) => number) => rows.filter((r) => r.type === type).reduce((n, r) => n + f(r), 0);

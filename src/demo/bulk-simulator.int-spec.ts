@@ -45,10 +45,10 @@ describe('bulk simulator (PostgreSQL)', () => {
       { municipalities: 2, persons: 300, years: 1.5, seed: 5, today: '2026-05-20', sizes: 'equal', batchEvents: 2000 },
     );
     expect(progress).toEqual(['9001', '9002']);
-    const count = Number((await pool.query('SELECT count(*) AS n FROM events')).rows[0].n);
+    const count = Number((await pool.query('SELECT count(*) AS n FROM event_log')).rows[0].n);
     expect(count).toBe(figures.events);
     expect(figures.events).toBeGreaterThan(10_000);
-    const byType = await pool.query<{ type: string; n: string }>('SELECT type, count(*) AS n FROM events GROUP BY type');
+    const byType = await pool.query<{ type: string; n: string }>('SELECT type, count(*) AS n FROM event_log GROUP BY type');
     expect(Object.fromEntries(byType.rows.map((r) => [r.type, Number(r.n)]))).toEqual(figures.eventsByType);
     // People: about what was asked, each with a key and an encrypted personnummer.
     expect(figures.persons).toBeGreaterThan(200);
@@ -62,7 +62,7 @@ describe('bulk simulator (PostgreSQL)', () => {
       for (const closed of rounds.filter((e) => e.type === 'RoundClosed')) {
         const roundId = (closed.data as { roundId: string }).roundId;
         const { rows } = await pool.query<{ max: string; n: string }>(
-          `SELECT max(position) AS max, count(*) AS n FROM events WHERE tenant = $1 AND type = 'AssessmentRecorded' AND data->>'roundId' = $2`,
+          `SELECT max(position) AS max, count(*) AS n FROM event_log WHERE tenant = $1 AND type = 'AssessmentRecorded' AND data->>'roundId' = $2`,
           [code, roundId],
         );
         expect(Number(rows[0]!.n)).toBeGreaterThan(50);
@@ -72,7 +72,7 @@ describe('bulk simulator (PostgreSQL)', () => {
 
     // A case stream reads back and folds; its reasons decrypt with the person's key.
     const { rows: sample } = await pool.query<{ stream_id: string }>(
-      `SELECT stream_id FROM events WHERE tenant = '9001' AND type = 'CaseTransferred' AND data->>'reasonCiphertext' IS NOT NULL LIMIT 1`,
+      `SELECT stream_id FROM event_log WHERE tenant = '9001' AND type = 'CaseTransferred' AND data->>'reasonCiphertext' IS NOT NULL LIMIT 1`,
     );
     const events = asCaseEvents(await store.readStream(sample[0]!.stream_id)) as unknown as CaseEvent[];
     const state = fold(caseDecider, events);

@@ -415,6 +415,77 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
         expect(next.nextExpectedVersion).toBe(21);
       });
 
+      it('reads an import back exactly: long streams, version ranges, pages ending inside it, filters, knownAt', async () => {
+        const tenant = freshTenant();
+        const head = await store.headPosition();
+        const earlier = new Date();
+        await sleep(5);
+        const long = freshStream('import');
+        const withIds = freshStream('import');
+        const short = Array.from({ length: 5 }, () => freshStream('import'));
+        const given = [randomUUID(), randomUUID()];
+        const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+        const result = await store.appendBulk([
+          { stream: short[0], tenant, expectedVersion: 'no_stream', events: [ev('CaseRegistered', { s: 0 })] },
+          { stream: long, tenant, expectedVersion: 'no_stream', events: range(0, 249).map((i) => ev(i % 3 === 0 ? 'PrioritySet' : 'BenefitMonthRecorded', { i })) },
+          { stream: withIds, tenant, expectedVersion: 'no_stream', events: [ev('CaseRegistered', {}, { id: given[0] }), ev('CaseClosed', {}, { id: given[1] })] },
+          ...short.slice(1).map((stream, s) => ({ stream, tenant, expectedVersion: 'no_stream' as const, events: range(0, 2).map((i) => ev('BenefitMonthRecorded', { s, i })) })),
+        ]);
+        expect(result.events).toBe(1 + 250 + 2 + 12);
+
+        const whole = await store.readStream(long);
+        expect(whole.map((e) => e.version)).toEqual(range(1, 250));
+        expect(whole.map((e) => e.data.i)).toEqual(range(0, 249));
+        for (let i = 1; i < whole.length; i++) expect(whole[i].position).toBeGreaterThan(whole[i - 1].position);
+        expect(new Set(whole.map((e) => e.id)).size).toBe(250);
+        expect(whole.every((e) => e.stream === long && e.tenant === tenant && e.schemaVersion === 1 && e.metadata.actor === 'test:contract')).toBe(true);
+        const mid = await store.readStream(long, { fromVersion: 95, toVersion: 205 });
+        expect(mid.map((e) => e.version)).toEqual(range(95, 205));
+        expect(mid).toEqual(whole.slice(94, 205));
+        expect((await store.readStream(withIds)).map((e) => e.id)).toEqual(given);
+
+        // Pages of 7 (which end inside streams), with and without the tenant filter.
+        const paged = await collect(store.readAll({ fromPosition: head, tenants: [tenant], batchSize: 7 }));
+        expect(paged).toHaveLength(result.events);
+        for (let i = 1; i < paged.length; i++) expect(paged[i].position).toBeGreaterThan(paged[i - 1].position);
+        expect(paged.filter((e) => e.stream === long)).toEqual(whole);
+        const unfiltered = (await collect(store.readAll({ fromPosition: head, toPosition: result.lastPosition, batchSize: 7 }))).filter((e) => e.tenant === tenant);
+        expect(unfiltered).toEqual(paged);
+        const cut = whole[120].position;
+        const upTo = await collect(store.readAll({ fromPosition: head, tenants: [tenant], toPosition: cut, batchSize: 50 }));
+        expect(upTo).toEqual(paged.slice(0, 1 + 121));
+        const fromInside = await collect(store.readAll({ fromPosition: whole[9].position, tenants: [tenant], batchSize: 100 }));
+        expect(fromInside).toEqual(paged.slice(1 + 10));
+        const priorities = await collect(store.readAll({ fromPosition: head, tenants: [tenant], types: ['PrioritySet'], batchSize: 10 }));
+        expect(priorities.map((e) => e.data.i)).toEqual(range(0, 249).filter((i) => i % 3 === 0));
+
+        // Known then: nothing of the import before it, all of it from its recordedAt.
+        expect(await collect(store.readAll({ fromPosition: head, tenants: [tenant], knownAt: earlier }))).toEqual([]);
+        expect(await rejection(store.readStream(long, { knownAt: earlier }))).toBeInstanceOf(StreamNotFound);
+        expect(await store.readStream(long, { knownAt: whole[0].recordedAt })).toEqual(whole);
+        expect(await store.headPosition()).toBeGreaterThanOrEqual(result.lastPosition);
+      });
+
+      if (capabilities.uniqueEventIdsAcrossStreams) {
+        it('knows the ids of imported events: a retry naming them is answered as stored, a reuse elsewhere is rejected', async () => {
+          const tenant = freshTenant();
+          const stream = freshStream('import');
+          await store.appendBulk([{ stream, tenant, expectedVersion: 'no_stream', events: [ev('CaseRegistered'), ev('PrioritySet'), ev('CaseClosed')] }]);
+          const stored = await store.readStream(stream);
+          const head = await store.headPosition();
+          const retry = await store.append(stream, stored.map((e) => ev(e.type, e.data, { id: e.id })), { expectedVersion: 'no_stream', tenant });
+          expect(retry.positions).toEqual(stored.map((e) => e.position));
+          expect(retry.nextExpectedVersion).toBe(3);
+          const other = freshStream();
+          expect(await rejection(store.append(other, [ev('CaseRegistered', {}, { id: stored[1].id })], { expectedVersion: 'no_stream', tenant }))).toBeInstanceOf(InvalidAppend);
+          expect(await rejection(store.append(stream, [ev('CaseClosed', {}, { id: stored[2].id }), ev('CaseReopened')], { expectedVersion: 'any', tenant }))).toBeInstanceOf(InvalidAppend);
+          expect(await rejection(store.appendBulk([{ stream: other, tenant, expectedVersion: 'no_stream', events: [ev('CaseRegistered', {}, { id: stored[0].id })] }]))).toBeInstanceOf(InvalidAppend);
+          expect(await store.streamVersion(other)).toBe(0);
+          expect(await store.streamVersion(stream)).toBe(3);
+          expect(await collect(store.readAll({ fromPosition: head, tenants: [tenant] }))).toEqual([]);
+        });
+      }
+
       it('writes nothing when one stream of the import has a wrong expected version', async () => {
         const tenant = freshTenant();
         const taken = freshStream();

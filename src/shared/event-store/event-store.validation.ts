@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { InvalidAppend, type ExpectedVersion, type NewEvent } from './event-store.port.js';
 
 /**
@@ -55,6 +55,20 @@ export function uuidv7(): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+/**
+ * `count` (at most 2^16) ids that follow each other: a UUIDv7 whose last 32 bits count up from a
+ * random start below 2^31, so the ids are exactly the uuids from the first to the last, in uuid
+ * order, and id k is the first plus k (the PostgreSQL adapter stores a chunk of events with just
+ * its first and last id; migration 1764000690000-event-chunks.ts).
+ */
+export function uuidv7Run(count: number): string[] {
+  const prefix = uuidv7().slice(0, 28);
+  const start = randomInt(0, 2 ** 31);
+  const ids = new Array<string>(count);
+  for (let k = 0; k < count; k++) ids[k] = prefix + (start + k).toString(16).padStart(8, '0');
+  return ids;
+}
+
 /** An event checked and serialised once; adapters send the JSON text as is. */
 export interface PreparedEvent {
   id: string;
@@ -90,7 +104,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-export function prepareEvents(stream: string, events: NewEvent[], maxEvents = MAX_EVENTS_PER_APPEND): PreparedEvent[] {
+/** `generateIds: false` leaves an event without an id with id '' (the caller gives it one). */
+export function prepareEvents(stream: string, events: NewEvent[], maxEvents = MAX_EVENTS_PER_APPEND, generateIds = true): PreparedEvent[] {
   if (!Array.isArray(events) || events.length === 0) throw new InvalidAppend(`Empty append to ${stream}: at least one event is required`);
   if (events.length > maxEvents) throw new InvalidAppend(`${events.length} events in one append to ${stream}; at most ${maxEvents} (use appendBulk)`);
   const ids = new Set<string>();
@@ -104,7 +119,7 @@ export function prepareEvents(stream: string, events: NewEvent[], maxEvents = MA
     if (e.id == null) {
       // Generated ids are valid, lower case and unique by construction; checking them again
       // cost a bulk import ~1 µs of Node time an event (--cpu-prof).
-      lower = uuidv7();
+      lower = generateIds ? uuidv7() : '';
     } else {
       const id = e.id;
       if (typeof id !== 'string' || !UUID.test(id)) throw bad('id must be a uuid');

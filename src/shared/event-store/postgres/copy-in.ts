@@ -127,7 +127,8 @@ const PG_EPOCH_MS = 946_684_800_000;
  * ~17 µs as text, ~14 µs binary; Node's ~1.6 µs as text lines, ~1.8 µs binary (the uuids' hex
  * is decoded here). The caller writes each row's fields in the
  * COPY's column order, with exactly the column types (int8, int4, timestamptz, uuid, text, json);
- * the server rejects a row that does not match. Values are never null.
+ * the server rejects a row that does not match. Values are never null. A field takes at most
+ * 20 bytes beside its text (a json[] column 24 + 4 per element: count those in `textLength`).
  */
 export class BinaryRows {
   private buffer: Buffer;
@@ -201,6 +202,24 @@ export class BinaryRows {
     const n = this.buffer.write(value, this.at + 4, 'utf8');
     this.buffer.writeInt32BE(n, this.at);
     this.at += 4 + n;
+  }
+
+  /** A json[] column (one dimension, no nulls, lower bound 1) from its elements' texts. */
+  jsonArray(elements: string[]): void {
+    const b = this.buffer;
+    const start = this.at;
+    b.writeInt32BE(1, start + 4); // dimensions
+    b.writeInt32BE(0, start + 8); // no nulls
+    b.writeInt32BE(114, start + 12); // element type: json
+    b.writeInt32BE(elements.length, start + 16);
+    b.writeInt32BE(1, start + 20); // lower bound
+    this.at = start + 24;
+    for (const e of elements) {
+      const n = b.write(e, this.at + 4, 'utf8');
+      b.writeInt32BE(n, this.at);
+      this.at += 4 + n;
+    }
+    b.writeInt32BE(this.at - start - 4, start);
   }
 
   /** The last buffer, with the trailer. */

@@ -19,7 +19,7 @@ import {
   type Subscription,
   type Upcaster,
 } from '../event-store.port.js';
-import { encodeExpected, prepareEvents, validateStream, validateTenant, type PreparedEvent } from '../event-store.validation.js';
+import { encodeExpected, prepareEvents, uuidv7Run, validateStream, validateTenant, type PreparedEvent } from '../event-store.validation.js';
 import { Upcasters } from '../upcasters.js';
 import { CoalescingExecutor } from '../../database/coalescing-executor.js';
 import { BinaryRows, copyIn } from './copy-in.js';
@@ -98,6 +98,9 @@ interface AppendRow {
 
 const APPEND_SQL = 'SELECT status, stream_version, positions, recorded_at FROM event_store_append($1, $2, $3, $4, $5, $6, $7, $8, $9)';
 const COLUMNS = 'position, recorded_at, version, schema_version, id, stream_id, tenant, type, data, metadata';
+const CHUNK_COLUMNS = 'first_position, last_position, recorded_at, first_version, last_version, first_id, last_id, stream_id, tenant, events';
+/** Events per row of event_chunks; the reads rely on it (a chunk spans fewer positions). */
+export const EVENT_CHUNK_MAX = 100;
 // Shaped for read speed (measured with bench:store and --cpu-prof): each event travels as one
 // JSON object text, built by PostgreSQL with the StoredEvent's own keys, so one JSON.parse makes
 // the event itself and only recordedAt is replaced (by a Date). node-postgres makes a string of
@@ -123,6 +126,32 @@ const SELECT_COLUMNS = selectColumns(escaped);
 // The same without E'' literals, which CoalescingExecutor does not write parameters into
 // (chr(92) is the backslash).
 const SELECT_COLUMNS_PLAIN = selectColumns((column) => `replace(replace(${column}, chr(92), chr(92) || chr(92)), '"', chr(92) || '"')`);
+// A chunked event (event_chunks, one row per chunk of an import): its element of the chunk's
+// array of json already is the event's JSON object but for recordedAt, the chunk's, added here.
+// Element n (from 1) has position first_position + n - 1 and version first_version + n - 1.
+const CHUNK_EVENTS = 'event_chunks c CROSS JOIN LATERAL unnest(c.events) WITH ORDINALITY AS x(e, n)';
+const CHUNK_EVENT = `left(x.e::text, -1) || ',"recordedAt":' || date_part('epoch', c.recorded_at) * 1000 || '}'`;
+const CHUNK_POSITION = '(c.first_position + x.n - 1)';
+const CHUNK_VERSION = '(c.first_version + x.n::integer - 1)';
+/**
+ * One stream's events from both tables ($1 stream, $2..$3 versions, $4 knownAt), each part in
+ * version order; sortedBy puts the two together (a sort in PostgreSQL would be of whole events).
+ */
+const readStreamSql = (columns: string) => `(SELECT ${columns} AS t FROM events
+     WHERE stream_id = $1 AND version >= $2 AND version <= $3 AND recorded_at <= $4 ORDER BY version)
+  UNION ALL
+  (SELECT ${CHUNK_EVENT} FROM ${CHUNK_EVENTS}
+     WHERE c.stream_id = $1 AND c.first_version <= $3 AND c.last_version >= $2 AND c.recorded_at <= $4
+       AND ${CHUNK_VERSION} BETWEEN $2 AND $3
+     ORDER BY c.first_version, x.n)`;
+
+/** `events` in increasing `key` order; parts that are each in order already, so mostly a check. */
+function sortedBy<K extends 'version' | 'position'>(events: StoredEvent[], key: K): StoredEvent[] {
+  for (let i = 1; i < events.length; i++) {
+    if (events[i][key] < events[i - 1][key]) return events.sort((a, b) => a[key] - b[key]);
+  }
+  return events;
+}
 type EventRow = [string];
 
 function parseEvent(text: string): StoredEvent {
@@ -143,6 +172,20 @@ function toStored(r: EventRow): StoredEvent {
  * parsed afterwards).
  */
 const EVENT_PARSER = { getTypeParser: () => parseEvent } as unknown as pg.CustomTypesConfig;
+
+/**
+ * A row of readAll: an event of `events` (a JSON object), or a chunk of event_chunks
+ * (`[recordedAt in ms, [event, …]]`, from event_store_chunk_page), whose events are parsed with
+ * one JSON.parse and get the chunk's recordedAt.
+ */
+function parseRow(text: string): StoredEvent | StoredEvent[] {
+  if (text.charCodeAt(0) !== 91 /* [ */) return parseEvent(text);
+  const [ms, events] = JSON.parse(text) as [number, StoredEvent[]];
+  const at = Math.round(ms);
+  for (const e of events) e.recordedAt = new Date(at);
+  return events;
+}
+const ROW_PARSER = { getTypeParser: () => parseRow } as unknown as pg.CustomTypesConfig;
 
 export class PostgresEventStore implements EventStore {
   private readonly upcasters = new Upcasters();
@@ -513,13 +556,18 @@ export class PostgresEventStore implements EventStore {
         position += a.events.length;
         current.set(a.stream, { ...s, version: s.version + a.events.length });
       }
-      // Rows in COPY's binary format (BinaryRows), in the order of COLUMNS.
-      const rows = new BinaryRows();
+      // Appends that bring their own ids go to `events` row by row, where the unique index checks
+      // every id; the others (ids generated here) go to event_chunks, a row per chunk of up to
+      // EVENT_CHUNK_MAX events (migration 1764000690000-event-chunks.ts). Both in COPY's binary
+      // format (BinaryRows), in their table's column order.
+      const givesIds = (a: BulkAppend) => a.events.some((e) => e?.id != null);
       const seen = new Set<string>();
       let failure: unknown;
-      function* chunks(): Generator<Buffer> {
+      function* eventRows(): Generator<Buffer> {
+        const rows = new BinaryRows();
         try {
           for (const { a, fromVersion, fromPosition } of plan) {
+            if (!givesIds(a)) continue;
             const events = prepareEvents(a.stream, a.events, Number.MAX_SAFE_INTEGER);
             const streamAndTenant = a.stream.length + a.tenant.length;
             for (let k = 0; k < events.length; k++) {
@@ -550,12 +598,62 @@ export class PostgresEventStore implements EventStore {
           throw e;
         }
       }
+      function* chunkRows(): Generator<Buffer> {
+        const rows = new BinaryRows();
+        try {
+          for (const { a, fromVersion, fromPosition } of plan) {
+            if (givesIds(a)) continue;
+            const events = prepareEvents(a.stream, a.events, Number.MAX_SAFE_INTEGER, false);
+            // Each element is the event as reads return it, without recordedAt (the chunk's).
+            // Type names need no escaping (validated: letters, digits, `_.:-`).
+            const keys = `","stream":${JSON.stringify(a.stream)},"tenant":${JSON.stringify(a.tenant)},"version":`;
+            for (let from = 0; from < events.length; from += EVENT_CHUNK_MAX) {
+              const n = Math.min(EVENT_CHUNK_MAX, events.length - from);
+              const ids = uuidv7Run(n);
+              const elements = new Array<string>(n);
+              let length = a.stream.length + a.tenant.length + 10;
+              for (let k = 0; k < n; k++) {
+                const e = events[from + k];
+                elements[k] = `{"id":"${ids[k]}${keys}${fromVersion + from + k + 1},"position":${fromPosition + from + k},"type":"${e.type}","schemaVersion":${e.schemaVersion},"data":${e.dataJson},"metadata":${e.metadataJson}}`;
+                length += elements[k].length + 2;
+              }
+              const full = rows.row(10, length);
+              if (full) yield full;
+              rows.int8(fromPosition + from);
+              rows.int8(fromPosition + from + n - 1);
+              rows.timestamptz(ms);
+              rows.int4(fromVersion + from + 1);
+              rows.int4(fromVersion + from + n);
+              rows.uuid(ids[0]);
+              rows.uuid(ids[n - 1]);
+              rows.text(a.stream);
+              rows.text(a.tenant);
+              rows.jsonArray(elements);
+            }
+          }
+          yield rows.end();
+        } catch (e) {
+          failure = e;
+          throw e;
+        }
+      }
       try {
-        await copyIn(client, `COPY events (${COLUMNS}) FROM STDIN (FORMAT binary)`, chunks());
+        if (checked.some(givesIds)) await copyIn(client, `COPY events (${COLUMNS}) FROM STDIN (FORMAT binary)`, eventRows());
+        if (!checked.every(givesIds)) await copyIn(client, `COPY event_chunks (${CHUNK_COLUMNS}) FROM STDIN (FORMAT binary)`, chunkRows());
       } catch (e) {
         if (failure) throw failure;
         if ((e as { code?: string }).code === '23505') throw new InvalidAppend(`Bulk import not written: ${(e as Error & { detail?: string }).detail ?? (e as Error).message}`);
         throw e;
+      }
+      if (seen.size > 0) {
+        // A given id that is one of a chunk's (the unique index on events.id saw the others).
+        const { rows: taken } = await client.query<{ id: string }>(
+          `SELECT i.id FROM unnest($1::uuid[]) AS i(id)
+             CROSS JOIN LATERAL (SELECT c.last_id FROM event_chunks c WHERE c.first_id <= i.id ORDER BY c.first_id DESC LIMIT 1) c
+            WHERE i.id <= c.last_id LIMIT 1`,
+          [[...seen]],
+        );
+        if (taken.length > 0) throw new InvalidAppend(`Bulk import not written: event id ${taken[0].id} is already stored`);
       }
       const touched = [...current.entries()];
       await client.query(
@@ -582,30 +680,27 @@ export class PostgresEventStore implements EventStore {
     validateStream(stream);
     const res = await this.pool.query<EventRow>({
       name: 'event_store_read_stream',
-      text: `SELECT ${SELECT_COLUMNS} FROM events
-              WHERE stream_id = $1 AND version >= $2 AND version <= $3 AND recorded_at <= $4
-              ORDER BY version`,
+      text: readStreamSql(SELECT_COLUMNS),
       values: [stream, options.fromVersion ?? 1, options.toVersion ?? 2_147_483_647, options.knownAt ?? 'infinity'],
       rowMode: 'array',
     });
     if (res.rows.length === 0) {
-      const exists = await this.pool.query({
+      const exists = await this.pool.query<{ e: boolean }>({
         name: 'event_store_stream_exists',
-        text: 'SELECT 1 FROM events WHERE stream_id = $1 AND recorded_at <= $2 LIMIT 1',
+        text: `SELECT EXISTS (SELECT 1 FROM events WHERE stream_id = $1 AND recorded_at <= $2)
+                   OR EXISTS (SELECT 1 FROM event_chunks WHERE stream_id = $1 AND recorded_at <= $2) AS e`,
         values: [stream, options.knownAt ?? 'infinity'],
       });
-      if (exists.rowCount === 0) throw new StreamNotFound(stream);
+      if (!exists.rows[0].e) throw new StreamNotFound(stream);
       return [];
     }
-    return this.upcasters.applyAll(res.rows.map(toStored));
+    return this.upcasters.applyAll(sortedBy(res.rows.map(toStored), 'version'));
   }
 
   async readStreamWith(db: SqlExecutor, stream: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
     validateStream(stream);
-    const { rows } = await db.query<{ e: string }>(
-      `SELECT ${SELECT_COLUMNS_PLAIN} AS e FROM events
-        WHERE stream_id = $1 AND version >= $2 AND version <= $3 AND recorded_at <= $4
-        ORDER BY version`,
+    const { rows } = await db.query<{ t: string }>(
+      readStreamSql(SELECT_COLUMNS_PLAIN),
       [stream, options.fromVersion ?? 1, options.toVersion ?? 2_147_483_647, options.knownAt ?? 'infinity'],
     );
     if (rows.length === 0) {
@@ -613,7 +708,7 @@ export class PostgresEventStore implements EventStore {
       if (options.fromVersion === undefined && options.toVersion === undefined) throw new StreamNotFound(stream);
       return this.readStream(stream, options);
     }
-    return this.upcasters.applyAll(rows.map((r) => parseEvent(r.e)));
+    return this.upcasters.applyAll(sortedBy(rows.map((r) => parseEvent(r.t)), 'version'));
   }
 
   async streamVersion(stream: string): Promise<number> {
@@ -621,7 +716,8 @@ export class PostgresEventStore implements EventStore {
   }
 
   async headPosition(): Promise<number> {
-    const res = await this.pool.query<{ head: string }>({ name: 'event_store_head', text: 'SELECT coalesce(max(position), 0) AS head FROM events' });
+    const res = await this.pool.query<{ head: string }>({ name: 'event_store_head', text: `SELECT greatest(coalesce((SELECT max(position) FROM events), 0),
+                              coalesce((SELECT last_position FROM event_chunks ORDER BY first_position DESC LIMIT 1), 0)) AS head` });
     return Number(res.rows[0].head);
   }
 
@@ -634,20 +730,47 @@ export class PostgresEventStore implements EventStore {
   async *readAll(options: ReadAllOptions = {}): AsyncGenerator<StoredEvent[]> {
     const batchSize = Math.max(1, Math.min(options.batchSize ?? 1000, 100_000));
     const { name, text, values } = readAllQuery(options);
+    const { toPosition } = options;
+    const types = options.types ? new Set(options.types) : undefined;
     const page = (from: number) => {
-      const p = this.pool.query<[StoredEvent]>({ name, text, values: [from, batchSize, ...values], rowMode: 'array', types: EVENT_PARSER });
+      const p = this.pool.query<[StoredEvent | StoredEvent[]]>({ name, text, values: [from, batchSize, ...values], rowMode: 'array', types: ROW_PARSER });
       p.catch(() => undefined); // a prefetch the consumer no longer wants must not go unhandled
       return p;
     };
-    let next: Promise<pg.QueryResult<[StoredEvent]>> | undefined = page(options.fromPosition ?? 0);
+    let from = options.fromPosition ?? 0;
+    let next: Promise<pg.QueryResult<[StoredEvent | StoredEvent[]]>> | undefined = page(from);
     while (next) {
-      const { rows }: pg.QueryResult<[StoredEvent]> = await next;
-      if (rows.length === 0) return;
-      const events = new Array<StoredEvent>(rows.length);
-      for (let i = 0; i < rows.length; i++) events[i] = rows[i][0];
-      // The keyset: the last position as stored, taken before upcasters see the events.
-      next = rows.length === batchSize ? page(events[events.length - 1].position) : undefined;
-      yield this.upcasters.applyAll(events);
+      const { rows }: pg.QueryResult<[StoredEvent | StoredEvent[]]> = await next;
+      // Two sources, each read in position order up to batchSize events after `from`: rows of
+      // `events` (filtered in the query) and whole chunks (filtered here by position and type).
+      // A source that gave batchSize has been read up to its last position only, so the page
+      // ends there: what lies beyond comes with the next page.
+      const single: StoredEvent[] = [];
+      const chunked: StoredEvent[] = [];
+      let chunkedCount = 0;
+      let chunkedLast = 0;
+      for (const [row] of rows) {
+        if (!Array.isArray(row)) {
+          single.push(row);
+          continue;
+        }
+        for (const e of row) {
+          if (e.position <= from || (toPosition !== undefined && e.position > toPosition)) continue;
+          chunkedCount++;
+          chunkedLast = e.position;
+          if (!types || types.has(e.type)) chunked.push(e);
+        }
+      }
+      const cut = Math.min(
+        single.length >= batchSize ? single[single.length - 1].position : Infinity,
+        chunkedCount >= batchSize ? chunkedLast : Infinity,
+      );
+      let events = chunked.length === 0 ? single : single.length === 0 ? chunked : sortedBy(single.concat(chunked), 'position');
+      if (cut !== Infinity && events.length > 0 && events[events.length - 1].position > cut) events = events.filter((e) => e.position <= cut);
+      // The keyset: the last position read, taken before upcasters see the events.
+      from = cut;
+      next = cut !== Infinity ? page(cut) : undefined;
+      if (events.length > 0) yield this.upcasters.applyAll(events);
     }
   }
 
@@ -773,17 +896,19 @@ async function versionOf(db: Pool | CoalescingExecutor, stream: string): Promise
 }
 
 function readAllQuery(o: ReadAllOptions): { name?: string; text: string; values: unknown[] } {
+  // $1 after this position, $2 page size, $3 tenants, $4 last position, $5 known at (null: any).
   const where = ['position > $1'];
-  const values: unknown[] = [];
-  const add = (cond: (p: string) => string, v: unknown) => {
-    values.push(v);
-    where.push(cond(`$${values.length + 2}`));
-  };
-  if (o.tenants) add((p) => `tenant = ANY(${p}::text[])`, o.tenants);
-  if (o.types) add((p) => `type = ANY(${p}::text[])`, o.types);
-  if (o.toPosition !== undefined) add((p) => `position <= ${p}`, o.toPosition);
-  if (o.knownAt) add((p) => `recorded_at <= ${p}`, o.knownAt);
-  const text = `SELECT ${SELECT_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position LIMIT $2`;
+  if (o.tenants) where.push('tenant = ANY($3::text[])');
+  if (o.types) where.push('type = ANY($6::text[])');
+  if (o.toPosition !== undefined) where.push('position <= $4');
+  if (o.knownAt) where.push('recorded_at <= $5');
+  const values: unknown[] = [o.tenants ?? null, o.toPosition ?? null, o.knownAt ?? null];
+  if (o.types) values.push(o.types);
+  // The first $2 events of `events` after $1, then the chunks that hold the first $2 chunked
+  // events after $1 (event_store_chunk_page); readAll merges the two.
+  const text = `(SELECT ${SELECT_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position LIMIT $2)
+    UNION ALL
+    SELECT event_store_chunk_page($1, $2, $3::text[], $4::bigint, $5::timestamptz)`;
   // Without a tenant or type filter (every async view's catch-up, a few pages per command) the
   // page is a named prepared statement: parsed once per connection, and on the position index
   // whatever the values, so even a generic plan is right. Filtered reads stay unnamed, planned
