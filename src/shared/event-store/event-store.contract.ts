@@ -533,11 +533,12 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
     });
 
     describe('no lost or skipped events under concurrency', () => {
-      it('gives concurrent readAll and subscribe consumers every event of 16 slow concurrent writers exactly once, in stream order', async () => {
+      it('gives concurrent readAll and subscribe consumers every event of 16 slow concurrent writers and a bulk importer exactly once, in stream order', async () => {
         const durationMs = Number(process.env.CONTRACT_WRITERS_MS ?? 3000);
         const tenant = freshTenant();
         const head = await store.headPosition();
         const written = new Map<string, number>(); // id → position
+        const imported = new Set<number>(); // positions of bulk-imported events (their ids are generated)
         let stop = false;
         let writersDone = false;
 
@@ -564,6 +565,24 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
           }
         };
 
+        // Imports of a few streams of up to 40 events each (stored in chunks by PostgreSQL), between
+        // and beside the appends.
+        const importer = async () => {
+          let n = 0;
+          while (!stop) {
+            const appends = Array.from({ length: 1 + (n % 3) }, (_, s) => ({
+              stream: freshStream(`bulk${n}-${s}`),
+              tenant,
+              expectedVersion: 'no_stream' as const,
+              events: Array.from({ length: 1 + Math.floor(Math.random() * 40) }, (_, i) => ev('BenefitMonthRecorded', { n, s, i })),
+            }));
+            const r = await store.appendBulk(appends);
+            for (let p = r.firstPosition; p <= r.lastPosition; p++) imported.add(p);
+            n++;
+            await sleep(Math.random() * 20);
+          }
+        };
+
         const pollingConsumer = async (): Promise<StoredEvent[]> => {
           const seen: StoredEvent[] = [];
           let checkpoint = head;
@@ -583,7 +602,7 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
           const sub = store.subscribe({ fromPosition: head, tenants: [tenant], batchSize: 50 });
           const target = new Promise<void>((resolve) => {
             const check = setInterval(() => {
-              if (writersDone && seen.length >= written.size) {
+              if (writersDone && seen.length >= written.size + imported.size) {
                 clearInterval(check);
                 resolve();
               }
@@ -594,7 +613,7 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
           return seen;
         };
 
-        const writers = Array.from({ length: 16 }, (_, w) => writer(w));
+        const writers = [...Array.from({ length: 16 }, (_, w) => writer(w)), importer()];
         const consumers = [pollingConsumer(), subscribingConsumer()];
         await sleep(durationMs);
         stop = true;
@@ -603,11 +622,14 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
         const [polled, subscribed] = await Promise.all(consumers);
 
         expect(written.size).toBeGreaterThan(16 * 5);
+        expect(imported.size).toBeGreaterThan(0);
         for (const seen of [polled, subscribed]) {
           const ids = seen.map((e) => e.id);
           expect(new Set(ids).size).toBe(ids.length); // exactly once
-          expect(new Set(ids)).toEqual(new Set(written.keys())); // nothing lost
-          for (const e of seen) expect(e.position).toBe(written.get(e.id)); // the position append returned
+          const appended = seen.filter((e) => written.has(e.id));
+          expect(new Set(appended.map((e) => e.id))).toEqual(new Set(written.keys())); // nothing lost
+          for (const e of appended) expect(e.position).toBe(written.get(e.id)); // the position append returned
+          expect(new Set(seen.filter((e) => !written.has(e.id)).map((e) => e.position))).toEqual(imported); // nor imported
           for (let i = 1; i < seen.length; i++) expect(seen[i].position).toBeGreaterThan(seen[i - 1].position);
           const lastVersion = new Map<string, number>();
           for (const e of seen) {

@@ -95,28 +95,42 @@ export class EventChunks1764000690000 implements MigrationInterface {
 
     // readAll's chunks: one text per chunk, `[recordedAt in ms, [event, …]]`, in position order,
     // after p_after, until they hold p_limit events after p_after (and up to p_to, if given).
-    // Counting by events is why this is a loop: a LIMIT counts chunks. The query is planned for
-    // each call's filters (EXECUTE), so a municipality's reads take its (tenant, position) index.
+    // Counting by events is why this is a loop: a LIMIT counts chunks. Reads of all
+    // municipalities (every projection's catch-up) run one static query, planned once per
+    // connection on the position key; reads of some municipalities are planned for their values
+    // (EXECUTE), so a small municipality's read takes its (tenant, position) index.
+    // `p_after - 100`: a chunk holds at most 100 events (EVENT_CHUNK_MAX in the adapter).
     await q.query(`
       CREATE FUNCTION event_store_chunk_page(p_after bigint, p_limit bigint, p_tenants text[], p_to bigint, p_known timestamptz)
       RETURNS SETOF text LANGUAGE plpgsql STABLE AS $fn$
       DECLARE
-        r   record;
-        v_n bigint := 0;
+        r      record;
+        v_n    bigint := 0;
+        v_rows refcursor;
       BEGIN
-        FOR r IN EXECUTE
-          'SELECT c.first_position, c.last_position, c.recorded_at, c.events FROM public.event_chunks c
-            WHERE c.first_position > $1 - 100 AND c.last_position > $1'
-          || CASE WHEN p_tenants IS NULL THEN '' ELSE ' AND c.tenant = ANY ($2)' END
-          || CASE WHEN p_to IS NULL THEN '' ELSE ' AND c.first_position <= $3' END
-          || CASE WHEN p_known IS NULL THEN '' ELSE ' AND c.recorded_at <= $4' END
-          || ' ORDER BY c.first_position'
-          USING p_after, p_tenants, p_to, p_known
+        IF p_tenants IS NULL THEN
+          OPEN v_rows FOR
+            SELECT c.first_position, c.last_position, c.recorded_at, c.events FROM public.event_chunks c
+             WHERE c.first_position > p_after - 100 AND c.last_position > p_after
+               AND (p_to IS NULL OR c.first_position <= p_to) AND (p_known IS NULL OR c.recorded_at <= p_known)
+             ORDER BY c.first_position;
+        ELSE
+          OPEN v_rows FOR EXECUTE
+            'SELECT c.first_position, c.last_position, c.recorded_at, c.events FROM public.event_chunks c
+              WHERE c.first_position > $1 - 100 AND c.last_position > $1 AND c.tenant = ANY ($2)'
+            || CASE WHEN p_to IS NULL THEN '' ELSE ' AND c.first_position <= $3' END
+            || CASE WHEN p_known IS NULL THEN '' ELSE ' AND c.recorded_at <= $4' END
+            || ' ORDER BY c.first_position'
+            USING p_after, p_tenants, p_to, p_known;
+        END IF;
         LOOP
+          FETCH v_rows INTO r;
+          EXIT WHEN NOT FOUND;
           RETURN NEXT '[' || date_part('epoch', r.recorded_at) * 1000 || ',[' || array_to_string(r.events, ',') || ']]';
           v_n := v_n + least(r.last_position, coalesce(p_to, r.last_position)) - greatest(r.first_position, p_after + 1) + 1;
           EXIT WHEN v_n >= p_limit;
         END LOOP;
+        CLOSE v_rows;
       END
       $fn$`);
 
