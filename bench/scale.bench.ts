@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     const pool = poolOf(running.dataSource);
     const engine = running.app.get(ProjectionEngine);
     const one = async <T>(sql: string, params: unknown[] = []) => (await pool.query(sql, params)).rows[0] as T;
-    const head = Number((await one<{ p: string }>('SELECT coalesce(max(position), 0) AS p FROM event_log')).p);
+    const head = Number((await one<{ p: string }>(`SELECT greatest((SELECT coalesce(max(position), 0) FROM events), coalesce((SELECT last_position FROM event_chunks ORDER BY first_position DESC LIMIT 1), 0)) AS p`)).p);
     const size = Number((await one<{ s: string }>('SELECT pg_database_size(current_database()) AS s')).s);
     const tenants = Number((await one<{ n: string }>('SELECT count(DISTINCT tenant) AS n FROM event_streams')).n);
     console.log(`Scale benchmark: ${out.machine}`);

@@ -96,7 +96,7 @@ async function main(): Promise<void> {
     const vault = new PersonVault(pool, { masterKey: config.masterKey, pseudonymKey: config.pseudonymKey });
     const size = async () => Number((await pool.query<{ s: string }>('SELECT pg_database_size(current_database()) AS s')).rows[0]!.s);
     const before = await size();
-    const eventsBefore = Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM event_log')).rows[0]!.n);
+    const eventsBefore = Number((await pool.query<{ n: string }>('SELECT (SELECT count(*) FROM events) + (SELECT coalesce(sum(last_position - first_position + 1), 0) FROM event_chunks) AS n')).rows[0]!.n);
 
     console.log(
       `Simulating ${options.municipalities} municipalit${options.municipalities === 1 ? 'y' : 'ies'} (${options.sizes} sizes), ${fmt(options.persons)} people, ` +
