@@ -22,8 +22,9 @@ const APPEND_EACH = 'event_store_append_each(timestamptz, text[], text[], intege
  * checks them): a UUIDv7 whose last 32 bits count up from a random start below 2^31, so the
  * chunk's ids are exactly the uuids from first_id to last_id and event k's id is first_id + k.
  * `events` is an array of json, one element an event, each the event as the adapter reads it,
- * with the keys of a StoredEvent in their order, all but recordedAt (the chunk's recorded_at, the
- * same for all its events). An array rather than one json document: reading takes the elements
+ * with the keys of a StoredEvent in their order, but with id, stream and tenant left empty (the
+ * chunk's: repeated in every element they made a one-event chunk ~100 bytes bigger than a row of
+ * `events`) and without recordedAt (the chunk's recorded_at, the same for all its events). An array rather than one json document: reading takes the elements
  * out as they are, where a document would be parsed whole to split it (measured: a 5,000-event
  * page of readAll cost PostgreSQL ~20 ms in json_array_elements).
  *
@@ -93,7 +94,8 @@ export class EventChunks1764000690000 implements MigrationInterface {
          WHERE i.id <= c.last_id
       $fn$`);
 
-    // readAll's chunks: one text per chunk, `[recordedAt in ms, [event, …]]`, in position order,
+    // readAll's chunks: one text per chunk, `[recordedAt in ms, first id, stream, tenant, [event, …]]`
+    // (CHUNK_ROW in the adapter, which fills in each event's id, stream and tenant), in position order,
     // after p_after, until they hold p_limit events after p_after (and up to p_to, if given).
     // Counting by events is why this is a loop: a LIMIT counts chunks. Reads of all
     // municipalities (every projection's catch-up) run one static query, planned once per
@@ -110,13 +112,13 @@ export class EventChunks1764000690000 implements MigrationInterface {
       BEGIN
         IF p_tenants IS NULL THEN
           OPEN v_rows FOR
-            SELECT c.first_position, c.last_position, c.recorded_at, c.events FROM public.event_chunks c
+            SELECT c.first_position, c.last_position, c.recorded_at, c.first_id, c.stream_id, c.tenant, c.events FROM public.event_chunks c
              WHERE c.first_position > p_after - 100 AND c.last_position > p_after
                AND (p_to IS NULL OR c.first_position <= p_to) AND (p_known IS NULL OR c.recorded_at <= p_known)
              ORDER BY c.first_position;
         ELSE
           OPEN v_rows FOR EXECUTE
-            'SELECT c.first_position, c.last_position, c.recorded_at, c.events FROM public.event_chunks c
+            'SELECT c.first_position, c.last_position, c.recorded_at, c.first_id, c.stream_id, c.tenant, c.events FROM public.event_chunks c
               WHERE c.first_position > $1 - 100 AND c.last_position > $1 AND c.tenant = ANY ($2)'
             || CASE WHEN p_to IS NULL THEN '' ELSE ' AND c.first_position <= $3' END
             || CASE WHEN p_known IS NULL THEN '' ELSE ' AND c.recorded_at <= $4' END
@@ -126,7 +128,8 @@ export class EventChunks1764000690000 implements MigrationInterface {
         LOOP
           FETCH v_rows INTO r;
           EXIT WHEN NOT FOUND;
-          RETURN NEXT '[' || date_part('epoch', r.recorded_at) * 1000 || ',[' || array_to_string(r.events, ',') || ']]';
+          RETURN NEXT '[' || date_part('epoch', r.recorded_at) * 1000 || ',"' || r.first_id || '",' || to_json(r.stream_id) || ','
+                      || to_json(r.tenant) || ',[' || array_to_string(r.events, ',') || ']]';
           v_n := v_n + least(r.last_position, coalesce(p_to, r.last_position)) - greatest(r.first_position, p_after + 1) + 1;
           EXIT WHEN v_n >= p_limit;
         END LOOP;
@@ -295,7 +298,8 @@ export class EventChunks1764000690000 implements MigrationInterface {
         SELECT position, recorded_at, version, schema_version, id, stream_id, tenant, type, data, metadata FROM events
         UNION ALL
         SELECT c.first_position + x.n - 1, c.recorded_at, c.first_version + x.n::integer - 1, (x.e ->> 'schemaVersion')::integer,
-               (x.e ->> 'id')::uuid, c.stream_id, c.tenant, x.e ->> 'type', x.e -> 'data', x.e -> 'metadata'
+               (left(c.first_id::text, 28) || lpad(to_hex(('x' || right(c.first_id::text, 8))::bit(32)::bigint + x.n - 1), 8, '0'))::uuid,
+               c.stream_id, c.tenant, x.e ->> 'type', x.e -> 'data', x.e -> 'metadata'
           FROM event_chunks c CROSS JOIN LATERAL unnest(c.events) WITH ORDINALITY AS x(e, n)`);
   }
 

@@ -145,6 +145,26 @@ describe('PostgreSQL adapter specifics', () => {
     await sub.close();
   });
 
+  it('keeps an import of long streams in chunks of up to 100 events, and event_log shows them one row an event, as readAll reads them', async () => {
+    const head = await store.headPosition();
+    const streams = [0, 1, 2].map((i) => `chunked-${i}-${Date.now()}`);
+    await store.appendBulk(streams.map((stream, s) => ({ stream, tenant: '2263', expectedVersion: 'no_stream' as const, events: Array.from({ length: 150 }, (_, i) => ev('PrioritySet', { s, i })) })));
+    const count = async (table: string) => (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE stream_id = ANY($1)`, [streams])).rows[0].n;
+    expect(await count('event_chunks')).toBe(6); // 100 + 50 a stream
+    expect(await count('events')).toBe(0);
+    const read = [];
+    for await (const batch of store.readAll({ fromPosition: head, tenants: ['2263'], batchSize: 64 })) read.push(...batch);
+    expect(read).toHaveLength(450);
+    const { rows } = await pool.query<{ position: string; version: number; id: string; stream_id: string; tenant: string; type: string; data: unknown }>(
+      'SELECT position, version, id, stream_id, tenant, type, data FROM event_log WHERE stream_id = ANY($1) ORDER BY position',
+      [streams],
+    );
+    expect(rows.map((x) => ({ position: Number(x.position), version: x.version, id: x.id, stream: x.stream_id, tenant: x.tenant, type: x.type, data: x.data }))).toEqual(
+      read.map((e) => ({ position: e.position, version: e.version, id: e.id, stream: e.stream, tenant: e.tenant, type: e.type, data: e.data })),
+    );
+    expect(new Set(read.map((e) => e.id)).size).toBe(450);
+  });
+
   it('imports in bulk with contiguous positions and wakes subscribers', async () => {
     const head = await store.headPosition();
     const sub = store.subscribe({ fromPosition: head, tenants: ['2262'] });

@@ -126,24 +126,24 @@ const SELECT_COLUMNS = selectColumns(escaped);
 // The same without E'' literals, which CoalescingExecutor does not write parameters into
 // (chr(92) is the backslash).
 const SELECT_COLUMNS_PLAIN = selectColumns((column) => `replace(replace(${column}, chr(92), chr(92) || chr(92)), '"', chr(92) || '"')`);
-// A chunked event (event_chunks, one row per chunk of an import): its element of the chunk's
-// array of json already is the event's JSON object but for recordedAt, the chunk's, added here.
-// Element n (from 1) has position first_position + n - 1 and version first_version + n - 1.
-const CHUNK_EVENTS = 'event_chunks c CROSS JOIN LATERAL unnest(c.events) WITH ORDINALITY AS x(e, n)';
-const CHUNK_EVENT = `left(x.e::text, -1) || ',"recordedAt":' || date_part('epoch', c.recorded_at) * 1000 || '}'`;
-const CHUNK_POSITION = '(c.first_position + x.n - 1)';
-const CHUNK_VERSION = '(c.first_version + x.n::integer - 1)';
+// A chunk of event_chunks (one row per stream and up to EVENT_CHUNK_MAX events of an import)
+// travels as one JSON text, `[recordedAt in ms, first id, stream, tenant, [event, …]]`, the
+// events as stored: each with the keys of a StoredEvent in their order, but with id, stream and
+// tenant left empty (the chunk's, filled in by parseRow) and without recordedAt (the chunk's).
+// The same expression is in event_store_chunk_page (migration 1764000690000-event-chunks.ts).
+const CHUNK_ROW = `'[' || date_part('epoch', c.recorded_at) * 1000 || ',"' || c.first_id || '",' || to_json(c.stream_id) || ',' || to_json(c.tenant) || ',[' || array_to_string(c.events, ',') || ']]'`;
 /**
- * One stream's events from both tables ($1 stream, $2..$3 versions, $4 knownAt), each part in
- * version order; sortedBy puts the two together (a sort in PostgreSQL would be of whole events).
+ * One stream's events from both tables ($1 stream, $2..$3 versions, $4 knownAt): rows of
+ * `events` in version order, then the chunks that hold any of the versions, in version order.
+ * readStreamRows keeps the versions asked for and puts the two together (a sort in PostgreSQL
+ * would be of whole events).
  */
 const readStreamSql = (columns: string) => `(SELECT ${columns} AS t FROM events
      WHERE stream_id = $1 AND version >= $2 AND version <= $3 AND recorded_at <= $4 ORDER BY version)
   UNION ALL
-  (SELECT ${CHUNK_EVENT} FROM ${CHUNK_EVENTS}
+  (SELECT ${CHUNK_ROW} FROM event_chunks c
      WHERE c.stream_id = $1 AND c.first_version <= $3 AND c.last_version >= $2 AND c.recorded_at <= $4
-       AND ${CHUNK_VERSION} BETWEEN $2 AND $3
-     ORDER BY c.first_version, x.n)`;
+     ORDER BY c.first_version)`;
 
 /** `events` in increasing `key` order; parts that are each in order already, so mostly a check. */
 function sortedBy<K extends 'version' | 'position'>(events: StoredEvent[], key: K): StoredEvent[] {
@@ -152,16 +152,21 @@ function sortedBy<K extends 'version' | 'position'>(events: StoredEvent[], key: 
   }
   return events;
 }
-type EventRow = [string];
+
+/** readStream's rows (parsed by parseRow) as the events of versions from..to, in version order. */
+function readStreamRows(rows: (StoredEvent | StoredEvent[])[], from: number, to: number): StoredEvent[] {
+  const events: StoredEvent[] = [];
+  for (const row of rows) {
+    if (!Array.isArray(row)) events.push(row);
+    else for (const e of row) if (e.version >= from && e.version <= to) events.push(e);
+  }
+  return sortedBy(events, 'version');
+}
 
 function parseEvent(text: string): StoredEvent {
   const e = JSON.parse(text) as Omit<StoredEvent, 'recordedAt'> & { recordedAt: number | Date };
   e.recordedAt = new Date(Math.round(e.recordedAt as number));
   return e as StoredEvent;
-}
-
-function toStored(r: EventRow): StoredEvent {
-  return parseEvent(r[0]);
 }
 
 /**
@@ -174,15 +179,24 @@ function toStored(r: EventRow): StoredEvent {
 const EVENT_PARSER = { getTypeParser: () => parseEvent } as unknown as pg.CustomTypesConfig;
 
 /**
- * A row of readAll: an event of `events` (a JSON object), or a chunk of event_chunks
- * (`[recordedAt in ms, [event, …]]`, from event_store_chunk_page), whose events are parsed with
- * one JSON.parse and get the chunk's recordedAt.
+ * A row of readAll or readStream: an event of `events` (a JSON object), or a chunk (CHUNK_ROW),
+ * whose events are parsed with one JSON.parse and get the chunk's stream, tenant and recordedAt,
+ * and their ids: the chunk's first id plus the event's index, in the last 32 bits (uuidv7Run).
+ * The empty strings they are stored with keep every event the same shape in V8.
  */
 function parseRow(text: string): StoredEvent | StoredEvent[] {
   if (text.charCodeAt(0) !== 91 /* [ */) return parseEvent(text);
-  const [ms, events] = JSON.parse(text) as [number, StoredEvent[]];
+  const [ms, firstId, stream, tenant, events] = JSON.parse(text) as [number, string, string, string, StoredEvent[]];
   const at = Math.round(ms);
-  for (const e of events) e.recordedAt = new Date(at);
+  const prefix = firstId.slice(0, 28);
+  const start = parseInt(firstId.slice(28), 16);
+  for (let k = 0; k < events.length; k++) {
+    const e = events[k];
+    e.id = prefix + (start + k).toString(16).padStart(8, '0');
+    e.stream = stream;
+    e.tenant = tenant;
+    e.recordedAt = new Date(at);
+  }
   return events;
 }
 const ROW_PARSER = { getTypeParser: () => parseRow } as unknown as pg.CustomTypesConfig;
@@ -604,9 +618,9 @@ export class PostgresEventStore implements EventStore {
           for (const { a, fromVersion, fromPosition } of plan) {
             if (givesIds(a)) continue;
             const events = prepareEvents(a.stream, a.events, Number.MAX_SAFE_INTEGER, false);
-            // Each element is the event as reads return it, without recordedAt (the chunk's).
-            // Type names need no escaping (validated: letters, digits, `_.:-`).
-            const keys = `","stream":${JSON.stringify(a.stream)},"tenant":${JSON.stringify(a.tenant)},"version":`;
+            // Each element is the event as reads return it, but with id, stream and tenant left
+            // empty and without recordedAt: the chunk's (CHUNK_ROW). Type names need no escaping
+            // (validated: letters, digits, `_.:-`).
             for (let from = 0; from < events.length; from += EVENT_CHUNK_MAX) {
               const n = Math.min(EVENT_CHUNK_MAX, events.length - from);
               const ids = uuidv7Run(n);
@@ -614,7 +628,7 @@ export class PostgresEventStore implements EventStore {
               let length = a.stream.length + a.tenant.length + 10;
               for (let k = 0; k < n; k++) {
                 const e = events[from + k];
-                elements[k] = `{"id":"${ids[k]}${keys}${fromVersion + from + k + 1},"position":${fromPosition + from + k},"type":"${e.type}","schemaVersion":${e.schemaVersion},"data":${e.dataJson},"metadata":${e.metadataJson}}`;
+                elements[k] = `{"id":"","stream":"","tenant":"","version":${fromVersion + from + k + 1},"position":${fromPosition + from + k},"type":"${e.type}","schemaVersion":${e.schemaVersion},"data":${e.dataJson},"metadata":${e.metadataJson}}`;
                 length += elements[k].length + 2;
               }
               const full = rows.row(10, length);
@@ -678,11 +692,14 @@ export class PostgresEventStore implements EventStore {
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
     validateStream(stream);
-    const res = await this.pool.query<EventRow>({
+    const from = options.fromVersion ?? 1;
+    const to = options.toVersion ?? 2_147_483_647;
+    const res = await this.pool.query<[StoredEvent | StoredEvent[]]>({
       name: 'event_store_read_stream',
       text: readStreamSql(SELECT_COLUMNS),
-      values: [stream, options.fromVersion ?? 1, options.toVersion ?? 2_147_483_647, options.knownAt ?? 'infinity'],
+      values: [stream, from, to, options.knownAt ?? 'infinity'],
       rowMode: 'array',
+      types: ROW_PARSER,
     });
     if (res.rows.length === 0) {
       const exists = await this.pool.query<{ e: boolean }>({
@@ -694,21 +711,20 @@ export class PostgresEventStore implements EventStore {
       if (!exists.rows[0].e) throw new StreamNotFound(stream);
       return [];
     }
-    return this.upcasters.applyAll(sortedBy(res.rows.map(toStored), 'version'));
+    return this.upcasters.applyAll(readStreamRows(res.rows.map((r) => r[0]), from, to));
   }
 
   async readStreamWith(db: SqlExecutor, stream: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
     validateStream(stream);
-    const { rows } = await db.query<{ t: string }>(
-      readStreamSql(SELECT_COLUMNS_PLAIN),
-      [stream, options.fromVersion ?? 1, options.toVersion ?? 2_147_483_647, options.knownAt ?? 'infinity'],
-    );
+    const from = options.fromVersion ?? 1;
+    const to = options.toVersion ?? 2_147_483_647;
+    const { rows } = await db.query<{ t: string }>(readStreamSql(SELECT_COLUMNS_PLAIN), [stream, from, to, options.knownAt ?? 'infinity']);
     if (rows.length === 0) {
       // Nothing in the range: a stream that does not exist, or a range past its end.
       if (options.fromVersion === undefined && options.toVersion === undefined) throw new StreamNotFound(stream);
       return this.readStream(stream, options);
     }
-    return this.upcasters.applyAll(sortedBy(rows.map((r) => parseEvent(r.t)), 'version'));
+    return this.upcasters.applyAll(readStreamRows(rows.map((r) => parseRow(r.t)), from, to));
   }
 
   async streamVersion(stream: string): Promise<number> {
