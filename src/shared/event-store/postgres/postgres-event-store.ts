@@ -26,7 +26,10 @@ import { BinaryRows, copyIn } from './copy-in.js';
 
 /**
  * The PostgreSQL adapter. Tables: migration 1764000410000-event-store.ts; the batch append
- * function as it is now (json payloads, set-based fast path): 1764000531000-event-store-json-batch.ts.
+ * function as it is now (json payloads, set-based fast path): 1764000531000-event-store-json-batch.ts,
+ * with its check of stored ids from 1764000690000-event-chunks.ts, which also adds event_chunks:
+ * a bulk import's events, a row per stream and up to EVENT_CHUNK_MAX events (appendBulk). Every
+ * read takes both tables and merges them in position (or version) order.
  *
  * Global order without skipped events. A bigserial alone is not enough: transaction A takes
  * position 10, transaction B takes 11 and commits first, a reader sees 11 and checkpoints past
@@ -106,7 +109,7 @@ export const EVENT_CHUNK_MAX = 100;
 // the event itself and only recordedAt is replaced (by a Date). node-postgres makes a string of
 // every column before any parser runs: nine columns cost Node ~13 µs an event, one JSON text
 // ~9 µs (and PostgreSQL a little less), and a single column lets readAll turn rows into events as
-// they arrive (see EVENT_PARSER). An object rather than an array (session 10): no array per event
+// they arrive (see ROW_PARSER). An object rather than an array (session 10): no array per event
 // to copy into an object and then collect; with 5,000-event pages Node's CPU per event fell from
 // ~5.8 to ~4.2 µs and readAll went from ~205k to ~270k events/s (alternating old and new builds
 // on the same data), although PostgreSQL now writes the keys of every event. The keys are in the
@@ -170,15 +173,6 @@ function parseEvent(text: string): StoredEvent {
 }
 
 /**
- * readAll's rows become events inside node-postgres, as each row arrives: the one column's type
- * parser is parseEvent, so a page of row texts (~490 bytes for the benchmark's events) no longer
- * waits beside its events for the page to end, to be copied by the garbage collector (measured
- * with 5,000-event pages: Node CPU 8.5 µs an event instead of 9.1 µs when the same rows are
- * parsed afterwards).
- */
-const EVENT_PARSER = { getTypeParser: () => parseEvent } as unknown as pg.CustomTypesConfig;
-
-/**
  * A row of readAll or readStream: an event of `events` (a JSON object), or a chunk (CHUNK_ROW),
  * whose events are parsed with one JSON.parse and get the chunk's stream, tenant and recordedAt,
  * and their ids: the chunk's first id plus the event's index, in the last 32 bits (uuidv7Run).
@@ -199,6 +193,13 @@ function parseRow(text: string): StoredEvent | StoredEvent[] {
   }
   return events;
 }
+/**
+ * readAll's and readStream's rows become events inside node-postgres, as each row arrives: the
+ * one column's type parser is parseRow, so a page of row texts (~490 bytes an event for the
+ * benchmark's events) no longer waits beside its events for the page to end, to be copied by the
+ * garbage collector (measured with 5,000-event pages: Node CPU 8.5 µs an event instead of 9.1 µs
+ * when the same rows are parsed afterwards).
+ */
 const ROW_PARSER = { getTypeParser: () => parseRow } as unknown as pg.CustomTypesConfig;
 
 export class PostgresEventStore implements EventStore {
@@ -740,7 +741,7 @@ export class PostgresEventStore implements EventStore {
   /**
    * Keyset pages over the position index; each page is one short query (no open cursor). The
    * next page is requested as soon as a page arrives, so PostgreSQL reads it while this page is
-   * handed out and node-postgres turns its rows into events as they come in (EVENT_PARSER; two
+   * handed out and node-postgres turns its rows into events as they come in (ROW_PARSER; two
    * connections, two cores).
    */
   async *readAll(options: ReadAllOptions = {}): AsyncGenerator<StoredEvent[]> {
