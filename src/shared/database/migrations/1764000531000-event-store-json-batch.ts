@@ -1,26 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/**
- * Event store, second step (measured with `npm run bench:store`):
- * - `data` and `metadata` become `json`: the store never looks inside an event, so it keeps the
- *   text exactly as written (key order included) and skips jsonb's binary conversion on every
- *   write and its re-serialisation on every read, the two costs that dominated bulk import and
- *   readAll. Read models that query inside events cast (`data::jsonb`) or keep their own columns.
- * - event_store_append gets a set-based fast path: when no event id of the batch is stored yet
- *   and every stream appears once (the usual batch of concurrent commands), the whole batch is
- *   checked and written with one statement per table instead of a loop per append. Other batches
- *   take the per-append loop, unchanged in behaviour (see 1764000410000-event-store.ts for the
- *   statuses it returns).
- */
-export class EventStoreJsonBatch1764000531000 implements MigrationInterface {
-  name = 'EventStoreJsonBatch1764000531000';
-
-  async up(q: QueryRunner): Promise<void> {
-    await q.query('DROP FUNCTION event_store_append(text[], text[], integer[], integer[], uuid[], text[], integer[], jsonb[], jsonb[])');
-    await q.query('ALTER TABLE events ALTER COLUMN data TYPE json USING data::json, ALTER COLUMN metadata TYPE json USING metadata::json');
-
-    // The per-append loop: any batch (duplicates, a stream twice, …).
-    await q.query(`
+/** The per-append loop, as created here (1764000690000-event-chunks.ts derives its current form). */
+export const APPEND_EACH_FUNCTION = `
       CREATE FUNCTION event_store_append_each(
         p_now timestamptz, p_streams text[], p_tenants text[], p_expected integer[], p_counts integer[],
         p_ids uuid[], p_types text[], p_schema_versions integer[], p_data json[], p_metadata json[]
@@ -95,9 +76,10 @@ export class EventStoreJsonBatch1764000531000 implements MigrationInterface {
           PERFORM pg_notify('vagen_events', v_last::text);
         END IF;
       END
-      $fn$`);
+      $fn$`;
 
-    await q.query(`
+/** The batch append, as created here (1764000690000-event-chunks.ts derives its current form). */
+export const APPEND_FUNCTION = `
       CREATE FUNCTION event_store_append(
         p_streams text[], p_tenants text[], p_expected integer[], p_counts integer[],
         p_ids uuid[], p_types text[], p_schema_versions integer[], p_data json[], p_metadata json[]
@@ -171,7 +153,31 @@ export class EventStoreJsonBatch1764000531000 implements MigrationInterface {
                  CASE WHEN v_status[j] = 'ok' THEN v_now END
             FROM generate_subscripts(p_streams, 1) j ORDER BY j;
       END
-      $fn$`);
+      $fn$`;
+
+/**
+ * Event store, second step (measured with `npm run bench:store`):
+ * - `data` and `metadata` become `json`: the store never looks inside an event, so it keeps the
+ *   text exactly as written (key order included) and skips jsonb's binary conversion on every
+ *   write and its re-serialisation on every read, the two costs that dominated bulk import and
+ *   readAll. Read models that query inside events cast (`data::jsonb`) or keep their own columns.
+ * - event_store_append gets a set-based fast path: when no event id of the batch is stored yet
+ *   and every stream appears once (the usual batch of concurrent commands), the whole batch is
+ *   checked and written with one statement per table instead of a loop per append. Other batches
+ *   take the per-append loop, unchanged in behaviour (see 1764000410000-event-store.ts for the
+ *   statuses it returns).
+ */
+export class EventStoreJsonBatch1764000531000 implements MigrationInterface {
+  name = 'EventStoreJsonBatch1764000531000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query('DROP FUNCTION event_store_append(text[], text[], integer[], integer[], uuid[], text[], integer[], jsonb[], jsonb[])');
+    await q.query('ALTER TABLE events ALTER COLUMN data TYPE json USING data::json, ALTER COLUMN metadata TYPE json USING metadata::json');
+
+    // The per-append loop: any batch (duplicates, a stream twice, …).
+    await q.query(APPEND_EACH_FUNCTION);
+
+    await q.query(APPEND_FUNCTION);
   }
 
   async down(): Promise<void> {
