@@ -25,17 +25,19 @@ const APPEND_EACH = 'event_store_append_each(timestamptz, text[], text[], intege
  * `events` is an array of json, one element an event, each the event as the adapter reads it,
  * with the keys of a StoredEvent in their order, but with id, stream and tenant left empty (the
  * chunk's: repeated in every element they made a one-event chunk ~100 bytes bigger than a row of
- * `events`) and without recordedAt (the chunk's recorded_at, the same for all its events). An array rather than one json document: reading takes the elements
- * out as they are, where a document would be parsed whole to split it (measured: a 5,000-event
- * page of readAll cost PostgreSQL ~20 ms in json_array_elements).
+ * `events`) and without recordedAt (the chunk's recorded_at, the same for all its events). An
+ * array rather than one json document: reading takes the elements out as they are, where a
+ * document would be parsed whole to split it (measured: a 5,000-event page of readAll cost
+ * PostgreSQL ~20 ms in json_array_elements).
  *
  * The guarantees stay in the database:
  * - (stream, version): appends and imports decide versions under the append lock from the
  *   stream row (event_streams), as before; a chunk's (stream_id, first_version) is unique.
  * - event ids: generated ones are unique by construction, and the unique index on first_id keeps
- *   two chunks from sharing a start. Every check of stored ids (the append functions below, and
- *   the import for ids it is given) goes through event_store_stored, which finds an id in
- *   `events` by its index and in a chunk by the chunk with the greatest first_id not above it.
+ *   two chunks from sharing a start. Every check of stored ids looks in both tables: the append
+ *   functions below through event_store_stored (`events` by its index, chunks through
+ *   event_store_chunked: the chunk with the greatest first_id not above the id); the import, for
+ *   ids it is given, through event_store_chunked (the unique index on `events` sees the rest).
  * - positions: the chunk's first_position is its key, and its events are read in position order
  *   with those of `events` (the adapter's reads take both tables, and event_log below).
  *
@@ -82,14 +84,13 @@ export class EventChunks1764000690000 implements MigrationInterface {
       END
       $do$`);
 
-    // Stored ids among p_ids, with the stream, position and version of each (`position` is a
-    // keyword where a RETURNS TABLE names its columns).
+    // Ids among p_ids that are chunked events, with the stream, position and version of each
+    // (`position` is a keyword where a RETURNS TABLE names its columns): each id is looked up in
+    // the chunk with the greatest first_id not above it.
     await q.query(`
-      CREATE FUNCTION event_store_stored(p_ids uuid[])
+      CREATE FUNCTION event_store_chunked(p_ids uuid[])
       RETURNS TABLE (id uuid, stream_id text, event_position bigint, version integer)
       LANGUAGE sql STABLE AS $fn$
-        SELECT e.id, e.stream_id, e.position, e.version FROM public.events e WHERE e.id = ANY (p_ids)
-        UNION ALL
         SELECT i.id, c.stream_id, c.first_position + o.d, c.first_version + o.d::integer
           FROM unnest(p_ids) AS i(id)
           CROSS JOIN LATERAL (
@@ -102,10 +103,27 @@ export class EventChunks1764000690000 implements MigrationInterface {
           ) o
          WHERE i.id <= c.last_id
       $fn$`);
+    // Stored ids among p_ids, in either table.
+    await q.query(`
+      CREATE FUNCTION event_store_stored(p_ids uuid[])
+      RETURNS TABLE (id uuid, stream_id text, event_position bigint, version integer)
+      LANGUAGE sql STABLE AS $fn$
+        SELECT e.id, e.stream_id, e.position, e.version FROM public.events e WHERE e.id = ANY (p_ids)
+        UNION ALL
+        SELECT * FROM public.event_store_chunked(p_ids)
+      $fn$`);
 
-    // readAll's chunks: one text per chunk, `[recordedAt in ms, first id, stream, tenant, [event, …]]`
-    // (CHUNK_ROW in the adapter, which fills in each event's id, stream and tenant), in position order,
-    // after p_after, until they hold p_limit events after p_after (and up to p_to, if given).
+    // A chunk as one JSON text, `[recordedAt in ms, first id, stream, tenant, [event, …]]`, for
+    // readStream and readAll (parseRow in the adapter fills in each event's id, stream, tenant).
+    await q.query(`
+      CREATE FUNCTION event_store_chunk_text(c public.event_chunks) RETURNS text
+      LANGUAGE sql STABLE AS $fn$
+        SELECT '[' || date_part('epoch', c.recorded_at) * 1000 || ',"' || c.first_id || '",' || to_json(c.stream_id) || ','
+               || to_json(c.tenant) || ',[' || array_to_string(c.events, ',') || ']]'
+      $fn$`);
+
+    // readAll's chunks, one text each (event_store_chunk_text), in position order, after p_after,
+    // until they hold p_limit events after p_after (and up to p_to, if given).
     // Counting by events is why this is a loop: a LIMIT counts chunks. Reads of all
     // municipalities (every projection's catch-up) run one static query, planned once per
     // connection on the position key; reads of some municipalities are planned for their values
@@ -121,13 +139,13 @@ export class EventChunks1764000690000 implements MigrationInterface {
       BEGIN
         IF p_tenants IS NULL THEN
           OPEN v_rows FOR
-            SELECT c.first_position, c.last_position, c.recorded_at, c.first_id, c.stream_id, c.tenant, c.events FROM public.event_chunks c
+            SELECT c.first_position, c.last_position, public.event_store_chunk_text(c) AS text FROM public.event_chunks c
              WHERE c.first_position > p_after - 100 AND c.last_position > p_after
                AND (p_to IS NULL OR c.first_position <= p_to) AND (p_known IS NULL OR c.recorded_at <= p_known)
              ORDER BY c.first_position;
         ELSE
           OPEN v_rows FOR EXECUTE
-            'SELECT c.first_position, c.last_position, c.recorded_at, c.first_id, c.stream_id, c.tenant, c.events FROM public.event_chunks c
+            'SELECT c.first_position, c.last_position, public.event_store_chunk_text(c) AS text FROM public.event_chunks c
               WHERE c.first_position > $1 - 100 AND c.last_position > $1 AND c.tenant = ANY ($2)'
             || CASE WHEN p_to IS NULL THEN '' ELSE ' AND c.first_position <= $3' END
             || CASE WHEN p_known IS NULL THEN '' ELSE ' AND c.recorded_at <= $4' END
@@ -137,8 +155,7 @@ export class EventChunks1764000690000 implements MigrationInterface {
         LOOP
           FETCH v_rows INTO r;
           EXIT WHEN NOT FOUND;
-          RETURN NEXT '[' || date_part('epoch', r.recorded_at) * 1000 || ',"' || r.first_id || '",' || to_json(r.stream_id) || ','
-                      || to_json(r.tenant) || ',[' || array_to_string(r.events, ',') || ']]';
+          RETURN NEXT r.text;
           v_n := v_n + least(r.last_position, coalesce(p_to, r.last_position)) - greatest(r.first_position, p_after + 1) + 1;
           EXIT WHEN v_n >= p_limit;
         END LOOP;

@@ -130,11 +130,11 @@ const SELECT_COLUMNS = selectColumns(escaped);
 // (chr(92) is the backslash).
 const SELECT_COLUMNS_PLAIN = selectColumns((column) => `replace(replace(${column}, chr(92), chr(92) || chr(92)), '"', chr(92) || '"')`);
 // A chunk of event_chunks (one row per stream and up to EVENT_CHUNK_MAX events of an import)
-// travels as one JSON text, `[recordedAt in ms, first id, stream, tenant, [event, …]]`, the
-// events as stored: each with the keys of a StoredEvent in their order, but with id, stream and
-// tenant left empty (the chunk's, filled in by parseRow) and without recordedAt (the chunk's).
-// The same expression is in event_store_chunk_page (migration 1764000690000-event-chunks.ts).
-const CHUNK_ROW = `'[' || date_part('epoch', c.recorded_at) * 1000 || ',"' || c.first_id || '",' || to_json(c.stream_id) || ',' || to_json(c.tenant) || ',[' || array_to_string(c.events, ',') || ']]'`;
+// travels as one JSON text, `[recordedAt in ms, first id, stream, tenant, [event, …]]`, built by
+// event_store_chunk_text (migration 1764000690000-event-chunks.ts): the events as stored, each
+// with the keys of a StoredEvent in their order, but with id, stream and tenant left empty (the
+// chunk's, filled in by parseRow) and without recordedAt (the chunk's).
+const CHUNK_ROW = 'public.event_store_chunk_text(c)';
 /**
  * One stream's events from both tables ($1 stream, $2..$3 versions, $4 knownAt): rows of
  * `events` in version order, then the chunks that hold any of the versions, in version order.
@@ -561,13 +561,13 @@ export class PostgresEventStore implements EventStore {
       if (total > 1) await client.query("SELECT setval('event_position_seq', $1)", [lastPosition]);
 
       // Versions and positions are decided here, in order, before a single row is sent.
-      const plan: { a: (typeof checked)[number]; fromVersion: number; fromPosition: number }[] = [];
+      const plan: { a: (typeof checked)[number]; fromVersion: number; fromPosition: number; givesIds: boolean }[] = [];
       let position = firstPosition;
       for (const a of checked) {
         const s = current.get(a.stream) ?? { version: 0, tenant: a.tenant };
         if (a.expected >= 0 && a.expected !== s.version) throw new WrongExpectedVersion(a.stream, a.expectedVersion, s.version);
         if (s.tenant !== a.tenant) throw new InvalidAppend(`Stream ${a.stream} belongs to another tenant than ${a.tenant}`);
-        plan.push({ a, fromVersion: s.version, fromPosition: position });
+        plan.push({ a, fromVersion: s.version, fromPosition: position, givesIds: a.events.some((e) => e?.id != null) });
         position += a.events.length;
         current.set(a.stream, { ...s, version: s.version + a.events.length });
       }
@@ -575,14 +575,13 @@ export class PostgresEventStore implements EventStore {
       // every id; the others (ids generated here) go to event_chunks, a row per chunk of up to
       // EVENT_CHUNK_MAX events (migration 1764000690000-event-chunks.ts). Both in COPY's binary
       // format (BinaryRows), in their table's column order.
-      const givesIds = (a: BulkAppend) => a.events.some((e) => e?.id != null);
       const seen = new Set<string>();
       let failure: unknown;
       function* eventRows(): Generator<Buffer> {
         const rows = new BinaryRows();
         try {
-          for (const { a, fromVersion, fromPosition } of plan) {
-            if (!givesIds(a)) continue;
+          for (const { a, fromVersion, fromPosition, givesIds } of plan) {
+            if (!givesIds) continue;
             const events = prepareEvents(a.stream, a.events, Number.MAX_SAFE_INTEGER);
             const streamAndTenant = a.stream.length + a.tenant.length;
             for (let k = 0; k < events.length; k++) {
@@ -616,8 +615,8 @@ export class PostgresEventStore implements EventStore {
       function* chunkRows(): Generator<Buffer> {
         const rows = new BinaryRows();
         try {
-          for (const { a, fromVersion, fromPosition } of plan) {
-            if (givesIds(a)) continue;
+          for (const { a, fromVersion, fromPosition, givesIds } of plan) {
+            if (givesIds) continue;
             const events = prepareEvents(a.stream, a.events, Number.MAX_SAFE_INTEGER, false);
             // Each element is the event as reads return it, but with id, stream and tenant left
             // empty and without recordedAt: the chunk's (CHUNK_ROW). Type names need no escaping
@@ -653,8 +652,8 @@ export class PostgresEventStore implements EventStore {
         }
       }
       try {
-        if (checked.some(givesIds)) await copyIn(client, `COPY events (${COLUMNS}) FROM STDIN (FORMAT binary)`, eventRows());
-        if (!checked.every(givesIds)) await copyIn(client, `COPY event_chunks (${CHUNK_COLUMNS}) FROM STDIN (FORMAT binary)`, chunkRows());
+        if (plan.some((p) => p.givesIds)) await copyIn(client, `COPY events (${COLUMNS}) FROM STDIN (FORMAT binary)`, eventRows());
+        if (plan.some((p) => !p.givesIds)) await copyIn(client, `COPY event_chunks (${CHUNK_COLUMNS}) FROM STDIN (FORMAT binary)`, chunkRows());
       } catch (e) {
         if (failure) throw failure;
         if ((e as { code?: string }).code === '23505') throw new InvalidAppend(`Bulk import not written: ${(e as Error & { detail?: string }).detail ?? (e as Error).message}`);
@@ -662,12 +661,7 @@ export class PostgresEventStore implements EventStore {
       }
       if (seen.size > 0) {
         // A given id that is one of a chunk's (the unique index on events.id saw the others).
-        const { rows: taken } = await client.query<{ id: string }>(
-          `SELECT i.id FROM unnest($1::uuid[]) AS i(id)
-             CROSS JOIN LATERAL (SELECT c.last_id FROM event_chunks c WHERE c.first_id <= i.id ORDER BY c.first_id DESC LIMIT 1) c
-            WHERE i.id <= c.last_id LIMIT 1`,
-          [[...seen]],
-        );
+        const { rows: taken } = await client.query<{ id: string }>('SELECT id FROM event_store_chunked($1::uuid[]) LIMIT 1', [[...seen]]);
         if (taken.length > 0) throw new InvalidAppend(`Bulk import not written: event id ${taken[0].id} is already stored`);
       }
       const touched = [...current.entries()];
